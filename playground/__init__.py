@@ -1,0 +1,1 @@
+"""CNN Playground engine: pure PyTorch code with no user-interface imports."""
