@@ -1,0 +1,209 @@
+"""The convolution explorer's pipeline: pad → convolve → activate → pool, all by torch.nn.functional.
+
+Settings are small frozen dataclasses (hashable, so pages can cache on them); every size comes
+from ``playground.shapes``; an impossible configuration raises ``ConfigError`` with a sentence
+that says why, before any tensor op can fail with a cryptic message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from playground import shapes
+from playground.kernels import Kernel, kernel_tensor
+
+ACTIVATIONS = ("None", "ReLU", "Leaky ReLU", "ELU", "GELU", "Tanh", "Sigmoid")
+POOLS = ("None", "Max", "Average", "LP (L2)")
+PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be computed, with the reason in words."""
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """One convolution layer as the explorer sets it up.
+
+    ``filters`` holds one 2-D kernel per output channel. With ``per_channel`` the single kernel
+    ``filters[0]`` slides over each input channel separately (``groups = C_in``); otherwise each
+    filter spans all input channels (its 2-D kernel repeated on every channel, so each output
+    cell is the sum of C_in·kH·kW products, exactly as a ``Conv2d`` computes it).
+    """
+
+    filters: tuple[Kernel, ...]
+    per_channel: bool = True
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, bottom, left, right
+    padding_mode: str = "zeros"
+    dilation: tuple[int, int] = (1, 1)
+    flip: bool = False  # True: mathematical convolution (kernel rotated 180°)
+    bias: float = 0.0
+
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        return len(self.filters[0]), len(self.filters[0][0])
+
+
+@dataclass(frozen=True)
+class ActivationSpec:
+    name: str = "None"
+    slope: float = 0.01  # Leaky ReLU's negative slope
+    alpha: float = 1.0  # ELU's alpha
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    kind: str = "None"
+    kernel: tuple[int, int] = (2, 2)
+    stride: tuple[int, int] = (2, 2)
+    padding: tuple[int, int] = (0, 0)
+    ceil_mode: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Stages:
+    """Every stage of the pipeline, each (C, H, W), and the axis arithmetic behind each size."""
+
+    input: torch.Tensor
+    padded: torch.Tensor
+    conv: torch.Tensor
+    activated: torch.Tensor
+    pooled: torch.Tensor | None
+    weight: torch.Tensor  # (C_out, C_in / groups, kH, kW), flipped already for true convolution
+    groups: int
+    bias: float
+    conv_axes: tuple[shapes.AxisSize, shapes.AxisSize]  # (height, width)
+    pool_axes: tuple[shapes.AxisSize, shapes.AxisSize] | None
+    notes: tuple[str, ...] = field(default=())
+
+
+def weight_tensor(spec: ConvSpec, in_channels: int) -> tuple[torch.Tensor, int]:
+    """The ``F.conv2d`` weight and groups for ``spec`` on ``in_channels`` channels.
+
+    Returns:
+        weight (C_out, C_in / groups, kH, kW) and groups.
+    """
+    sizes = {(len(k), len(k[0])) for k in spec.filters}
+    if len(sizes) != 1:
+        raise ConfigError("All filters of one layer must have the same size.")
+    if spec.per_channel:
+        k = kernel_tensor(spec.filters[0])
+        weight = k.expand(in_channels, 1, *k.shape).clone()
+        groups = in_channels
+    else:
+        ks = torch.stack([kernel_tensor(k) for k in spec.filters])  # (C_out, kH, kW)
+        weight = ks[:, None].expand(-1, in_channels, -1, -1)
+        groups = 1
+    if spec.flip:
+        weight = weight.flip(-1, -2)
+    return weight.contiguous(), groups
+
+
+def pad(image: torch.Tensor, spec: ConvSpec) -> torch.Tensor:
+    """``F.pad`` of a (C, H, W) image by ``spec.padding`` in ``spec.padding_mode``."""
+    top, bottom, left, right = spec.padding
+    _, h, w = image.shape
+    if spec.padding_mode == "reflect" and (max(top, bottom) >= h or max(left, right) >= w):
+        raise ConfigError(
+            f"Reflect padding mirrors the image without repeating the edge, so each side's padding must be "
+            f"smaller than the image ({h}×{w}). Use less padding, or replicate / zeros mode."
+        )
+    if spec.padding_mode == "circular" and (max(top, bottom) > h or max(left, right) > w):
+        raise ConfigError(f"Circular padding can wrap at most once around the {h}×{w} image. Use less padding.")
+    mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
+    return F.pad(image[None], (left, right, top, bottom), mode=mode)[0]
+
+
+def activate(x: torch.Tensor, spec: ActivationSpec) -> torch.Tensor:
+    """Apply the activation ``spec.name`` elementwise."""
+    match spec.name:
+        case "None":
+            return x
+        case "ReLU":
+            return F.relu(x)
+        case "Leaky ReLU":
+            return F.leaky_relu(x, spec.slope)
+        case "ELU":
+            return F.elu(x, spec.alpha)
+        case "GELU":
+            return F.gelu(x)
+        case "Tanh":
+            return torch.tanh(x)
+        case "Sigmoid":
+            return torch.sigmoid(x)
+    raise ConfigError(f"Unknown activation {spec.name!r}; choose one of {', '.join(ACTIVATIONS)}.")
+
+
+def pool(x: torch.Tensor, spec: PoolSpec) -> torch.Tensor | None:
+    """Pool a (C, H, W) map; ``None`` when pooling is off."""
+    k, s, p = spec.kernel, spec.stride, spec.padding
+    match spec.kind:
+        case "None":
+            return None
+        case "Max":
+            return F.max_pool2d(x[None], k, s, p, ceil_mode=spec.ceil_mode)[0]
+        case "Average":
+            return F.avg_pool2d(x[None], k, s, p, ceil_mode=spec.ceil_mode)[0]
+        case "LP (L2)":
+            if any(p):
+                raise ConfigError("LP pooling has no padding in PyTorch (F.lp_pool2d): set pooling padding to 0.")
+            return F.lp_pool2d(x[None], 2.0, k, s, ceil_mode=spec.ceil_mode)[0]
+    raise ConfigError(f"Unknown pooling {spec.kind!r}; choose one of {', '.join(POOLS)}.")
+
+
+def _axes(fn, names=("Height", "Width")):
+    """Call ``fn(axis)`` for both axes, turning a shapes ValueError into a ConfigError naming the axis."""
+    out = []
+    for i, name in enumerate(names):
+        try:
+            out.append(fn(i))
+        except ValueError as e:
+            raise ConfigError(f"{name}: {e}") from None
+    return tuple(out)
+
+
+def conv_axes(shape: tuple[int, int], spec: ConvSpec) -> tuple[shapes.AxisSize, shapes.AxisSize]:
+    """Size arithmetic of the convolution along (height, width)."""
+    top, bottom, left, right = spec.padding
+    pads = ((top, bottom), (left, right))
+    k = spec.kernel_size
+    return _axes(lambda i: shapes.conv_axis(shape[i], k[i], spec.stride[i], pads[i], spec.dilation[i]))
+
+
+def pool_axes(shape: tuple[int, int], spec: PoolSpec) -> tuple[shapes.AxisSize, shapes.AxisSize] | None:
+    """Size arithmetic of the pooling along (height, width); ``None`` when pooling is off."""
+    if spec.kind == "None":
+        return None
+    return _axes(
+        lambda i: shapes.pool_axis(shape[i], spec.kernel[i], spec.stride[i], spec.padding[i], 1, spec.ceil_mode)
+    )
+
+
+def run(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolSpec) -> Stages:
+    """Run every stage on a (C, H, W) float image.
+
+    Raises:
+        ConfigError: the configuration is impossible (the message says why).
+    """
+    if image.ndim != 3:
+        raise ConfigError(f"Expected an image of shape (C, H, W), got {tuple(image.shape)}.")
+    c_axes = conv_axes(tuple(image.shape[1:]), conv)
+    weight, groups = weight_tensor(conv, image.shape[0])
+    padded = pad(image, conv)
+    bias = torch.full((weight.shape[0],), float(conv.bias))
+    out = F.conv2d(padded[None], weight, bias, conv.stride, 0, conv.dilation, groups)[0]
+    activated = activate(out, act)
+    p_axes = pool_axes(tuple(out.shape[1:]), pooling)
+    pooled = pool(activated, pooling)
+    notes = []
+    for name, axis in zip(("rows", "columns"), c_axes, strict=True):
+        if axis.uncovered:
+            notes.append(
+                f"The stride does not divide evenly: the last {axis.uncovered} padded {name} are never "
+                "covered by a kernel window (they are ignored)."
+            )
+    return Stages(image, padded, out, activated, pooled, weight, groups, conv.bias, c_axes, p_axes, tuple(notes))
