@@ -149,8 +149,6 @@ def pool(x: torch.Tensor, spec: PoolSpec) -> torch.Tensor | None:
         case "Average":
             return F.avg_pool2d(x[None], k, s, p, ceil_mode=spec.ceil_mode)[0]
         case "LP (L2)":
-            if any(p):
-                raise ConfigError("LP pooling has no padding in PyTorch (F.lp_pool2d): set pooling padding to 0.")
             return F.lp_pool2d(x[None], 2.0, k, s, ceil_mode=spec.ceil_mode)[0]
     raise ConfigError(f"Unknown pooling {spec.kind!r}; choose one of {', '.join(POOLS)}.")
 
@@ -178,6 +176,8 @@ def pool_axes(shape: tuple[int, int], spec: PoolSpec) -> tuple[shapes.AxisSize, 
     """Size arithmetic of the pooling along (height, width); ``None`` when pooling is off."""
     if spec.kind == "None":
         return None
+    if spec.kind == "LP (L2)" and any(spec.padding):
+        raise ConfigError("LP pooling has no padding in PyTorch (F.lp_pool2d): set pooling padding to 0.")
     return _axes(
         lambda i: shapes.pool_axis(shape[i], spec.kernel[i], spec.stride[i], spec.padding[i], 1, spec.ceil_mode)
     )

@@ -103,8 +103,20 @@ def explain(stages: Stages, act: ActivationSpec, channel: int, row: int, col: in
     activated = float(activate(torch.tensor(conv_value), act))
     pooled_cell, pooled_value = _feeds(stages, channel, row, col)
     return CellExplanation(
-        channel, row, col, rows, cols, in_channels, patch, weights, patch * weights, bias, conv_value, activated,
-        pooled_cell, pooled_value,
+        channel,
+        row,
+        col,
+        rows,
+        cols,
+        in_channels,
+        patch,
+        weights,
+        patch * weights,
+        bias,
+        conv_value,
+        activated,
+        pooled_cell,
+        pooled_value,
     )
 
 
