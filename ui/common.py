@@ -1,0 +1,27 @@
+"""Page setup shared by every page: title, layout and the projector-friendly style."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+_CSS = """
+<style>
+/* Readable from the back of a lecture hall: larger figures' captions and code. */
+[data-testid="stCaptionContainer"] { font-size: 1rem; }
+[data-testid="stCode"] code { font-size: 1rem; white-space: pre-wrap !important; }
+.katex { font-size: 1.15em; }
+</style>
+"""
+
+
+def setup_page(title: str, icon: str) -> None:
+    """Configure the page (wide layout, title) and add the shared style."""
+    st.set_page_config(page_title=f"{title} · CNN Playground", page_icon=icon, layout="wide")
+    st.markdown(_CSS, unsafe_allow_html=True)
+
+
+def session_id() -> str:
+    """A stable id for this browser session (runs and uploads belong to it)."""
+    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
