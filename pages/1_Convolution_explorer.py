@@ -127,20 +127,23 @@ def stage_row(stages: Stages, channel: int) -> None:
 def formulas(stages: Stages) -> None:
     """The output-size formula per stage and axis, symbolic and with this page's numbers."""
     st.subheader("Output size, worked out")
-    a, b = st.columns(2)
-    with a:
-        st.markdown("**Convolution**")
-        for symbol, axis in zip(("H", "W"), stages.conv_axes, strict=True):
-            st.latex(axis.latex(symbol))
-    with b:
-        if stages.pool_axes is not None:
-            st.markdown(f"**{settings.pool.kind} pooling**" + (" (ceil_mode)" if settings.pool.ceil_mode else ""))
-            for symbol, axis in zip(("H", "W"), stages.pool_axes, strict=True):
-                st.latex(axis.latex(symbol))
-                if axis.uncovered:
+    blocks = [("Convolution", stages.conv_axes)]
+    if stages.pool_axes is not None:
+        blocks.append(
+            (f"{settings.pool.kind} pooling" + (", ceil_mode" if settings.pool.ceil_mode else ""), stages.pool_axes)
+        )
+    for col, (title, axes) in zip(st.columns(len(blocks)), blocks, strict=True):
+        with col:
+            st.markdown(f"**{title}**: the rule, then your numbers (S = stride, P = padding, D = dilation, F = size)")
+            st.latex(axes[0].symbolic("W"))
+            for symbol, axis in zip(("H", "W"), axes, strict=True):
+                st.latex(axis.substituted(symbol))
+                if axis.pool and axis.uncovered:
                     st.caption(f"{symbol}: the last {axis.uncovered} pixel(s) are not covered by any pooling window.")
-        else:
-            st.markdown("**No pooling.**")
+                if axis.dropped_last:
+                    st.caption(
+                        f"{symbol}: rounding up would add a window that starts in the padding; PyTorch drops it."
+                    )
     for note in stages.notes:
         st.info(note)
 

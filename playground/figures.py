@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from playground.explain import fmt
+
 SIGNED_SCALE = "RdBu_r"  # blue = negative, white = 0, red = positive
 UNSIGNED_SCALE = "gray"
 NUMBERS_MAX = 16  # write values into cells up to 16×16
@@ -79,6 +81,7 @@ def _layout(fig: go.Figure, title: str, h: int, w: int, height: int) -> go.Figur
         scaleanchor="x",
         constrain="domain",
         visible=h <= NUMBERS_MAX,
+        dtick=1,
     )
     return fig
 
@@ -121,9 +124,9 @@ def map_figure(
             xgap=1 if max(h, w) <= NUMBERS_MAX else 0,
             ygap=1 if max(h, w) <= NUMBERS_MAX else 0,
         )
-        if max(h, w) <= NUMBERS_MAX:
-            heat.update(texttemplate="%{z:.3~g}", textfont={"size": 14 if max(h, w) <= 8 else 11})
         fig.add_trace(heat)
+        if max(h, w) <= NUMBERS_MAX:
+            fig.add_trace(_numbers(values, lo, hi, scale))
     else:
         src, dw, dh = _png(values, lo, hi, scale)
         fig.add_trace(
@@ -163,6 +166,27 @@ def map_figure(
         )
     _overlay(fig, highlight, selected)
     return _layout(fig, title, h, w, height)
+
+
+def _numbers(values: torch.Tensor, lo: float, hi: float, scale: str) -> go.Scatter:
+    """Cell values as text, black on light cells and white on dark ones, so every number stays readable."""
+    h, w = values.shape
+    idx = ((values - lo) / (hi - lo) * 255).clamp(0, 255).to(torch.uint8).numpy()
+    rgb = _LUTS[scale][idx].astype(float)
+    luma = rgb @ np.array([0.299, 0.587, 0.114])
+    rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    return go.Scatter(
+        x=cols.ravel(),
+        y=rows.ravel(),
+        mode="text",
+        text=[fmt(v, 2) for v in values.flatten().tolist()],
+        textfont={
+            "color": np.where(luma < 128, "white", "black").ravel().tolist(),
+            "size": 15 if max(h, w) <= 8 else 12,
+        },
+        hoverinfo="skip",
+        showlegend=False,
+    )
 
 
 def _overlay(fig: go.Figure, highlight: Iterable[tuple[int, int]], selected: tuple[int, int] | None) -> None:

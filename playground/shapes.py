@@ -140,21 +140,32 @@ class AxisSize:
     def exact(self) -> bool:
         return (self.padded - effective_kernel(self.kernel, self.dilation)) % self.stride == 0
 
-    def latex(self, symbol: str = "W") -> str:
-        """The formula, symbolic then with these numbers, e.g. ``⌊(28 + 2 + 2 − 1·(5−1) − 1)/1⌋ + 1 = 28``."""
-        o, c = (r"\left\lceil", r"\right\rceil") if self.ceil_mode else (r"\left\lfloor", r"\right\rfloor")
-        if self.pool:
-            sym = rf"{symbol}_{{out}} = {o}\frac{{{symbol} + 2P - D(F-1) - 1}}{{S}}{c} + 1"
-            pads = f"2 \\cdot {self.pad_before}"
-        else:
-            sym = rf"{symbol}_{{out}} = {o}\frac{{{symbol} + P_{{before}} + P_{{after}} - D(F-1) - 1}}{{S}}{c} + 1"
-            pads = f"{self.pad_before} + {self.pad_after}"
+    def symbolic(self, symbol: str = "W") -> str:
+        """The rule in symbols, e.g. ``W_out = ⌊(W + P_before + P_after − D(F−1) − 1)/S⌋ + 1``."""
+        o, c = self._brackets()
+        pads = "2P" if self.pool else "P_{before} + P_{after}"
+        return rf"{symbol}_{{out}} = {o}\frac{{{symbol} + {pads} - D(F-1) - 1}}{{S}}{c} + 1"
+
+    def substituted(self, symbol: str = "W") -> str:
+        """The rule with these numbers, e.g. ``W_out = ⌊(28 + 2 + 2 − 1·(5−1) − 1)/1⌋ + 1 = 28``."""
+        o, c = self._brackets()
+        pads = f"2 \\cdot {self.pad_before}" if self.pool else f"{self.pad_before} + {self.pad_after}"
         num = rf"{self.size} + {pads} - {self.dilation}\cdot({self.kernel}-1) - 1"
-        value = rf"{o}\frac{{{num}}}{{{self.stride}}}{c} + 1 = {self.output}"
-        note = ""
-        if self.ceil_mode and self.output != pool_raw_ceil(self):
-            note = r"\quad\text{(last window would start in the padding, so it is dropped)}"
-        return rf"{sym} \;\Rightarrow\; {value}{note}"
+        return rf"{symbol}_{{out}} = {o}\frac{{{num}}}{{{self.stride}}}{c} + 1 = {self.output}"
+
+    @property
+    def dropped_last(self) -> bool:
+        """ceil_mode rounded up to a window that would start in the padding, which PyTorch drops."""
+        return self.ceil_mode and self.output != pool_raw_ceil(self)
+
+    def latex(self, symbol: str = "W") -> str:
+        """Symbolic rule, then the same rule with these numbers."""
+        return rf"{self.symbolic(symbol)} \;\Rightarrow\; {self.substituted(symbol)}"
+
+    def _brackets(self) -> tuple[str, str]:
+        if self.ceil_mode:
+            return r"\left\lceil", r"\right\rceil"
+        return r"\left\lfloor", r"\right\rfloor"
 
 
 def pool_raw_ceil(axis: AxisSize) -> int:

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+# Our own sidebar menu (Streamlit's automatic one is off in .streamlit/config.toml) so labels read well:
+# the classic pages/ routing stays, so every page keeps its deep link, e.g. /Convolution_explorer.
+PAGES = (
+    ("app.py", "Home", "🧠"),
+    ("pages/1_Convolution_explorer.py", "Convolution explorer", "🔍"),
+    ("pages/2_Training_studio.py", "Training studio", "🏋️"),
+)
 
 _CSS = """
 <style>
@@ -20,6 +30,11 @@ def setup_page(title: str, icon: str) -> None:
     """Configure the page (wide layout, title) and add the shared style."""
     st.set_page_config(page_title=f"{title} · CNN Playground", page_icon=icon, layout="wide")
     st.markdown(_CSS, unsafe_allow_html=True)
+    with st.sidebar:
+        for path, label, page_icon in PAGES:
+            if (ROOT / path).exists():
+                st.page_link(path, label=label, icon=page_icon)
+        st.divider()
 
 
 def session_id() -> str:
