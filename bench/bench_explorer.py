@@ -21,7 +21,7 @@ from unittest import mock
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "1_Convolution_explorer.py")
+PAGE = "pages/1_Convolution_explorer.py"
 
 
 def _naive_map_figure(values, title="", **_):
@@ -50,8 +50,8 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
     for p in patches:
         p.start()
     try:
-        at = AppTest.from_file(PAGE, default_timeout=120)
-        at.run()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.switch_page(PAGE).run()
         at.radio(key="cx_color").set_value("RGB").run()
         at.select_slider(key="cx_res").set_value(512).run()
         photo = next(o for o in at.selectbox(key="cx_sample").options if "photo" in o.lower())

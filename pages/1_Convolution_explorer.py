@@ -117,7 +117,7 @@ def stage_row(stages: Stages, channel: int) -> None:
     for col, (title, t) in zip(cols[2:], maps, strict=True):
         with col:
             st.plotly_chart(map_figure(t[channel], title), key=f"{P}_s_{title.split()[0]}", config=CHART)
-            st.caption(f"shape {shape_text(t)} · range {fmt(float(t[channel].min()))} … {fmt(float(t[channel].max()))}")
+            st.caption(f"shape {shape_text(t)}  \nrange {fmt(float(t[channel].min()))} … {fmt(float(t[channel].max()))}")
     st.caption(
         "Colours: the input is gray from 0 (black) to 255 (white). Computed maps are red where positive, blue where "
         "negative and white at 0; each has its own scale (see its colour bar). Maps up to 16×16 show their numbers."

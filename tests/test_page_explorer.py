@@ -6,13 +6,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Convolution_explorer.py")
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/1_Convolution_explorer.py"
 
 
 @pytest.fixture
 def at():
-    app = AppTest.from_file(PAGE, default_timeout=60)
-    app.run()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     return app
 
@@ -66,7 +67,7 @@ def test_step_through_moves_and_explains_the_chosen_cell(at):
 
 
 def test_number_grid_gives_exact_arithmetic(at):
-    at.segmented_control(key="cx_source").set_value("Number grid").run()
+    at.pills(key="cx_source").set_value("Number grid").run()
     assert not at.exception
     assert "6×6 number grid" in "\n".join(m.value for m in at.markdown)
     assert "shape 1×4×4" in captions(at)
