@@ -117,7 +117,8 @@ def stage_row(stages: Stages, channel: int) -> None:
     for col, (title, t) in zip(cols[2:], maps, strict=True):
         with col:
             st.plotly_chart(map_figure(t[channel], title), key=f"{P}_s_{title.split()[0]}", config=CHART)
-            st.caption(f"shape {shape_text(t)}  \nrange {fmt(float(t[channel].min()))} … {fmt(float(t[channel].max()))}")
+            lo, hi = fmt(float(t[channel].min())), fmt(float(t[channel].max()))
+            st.caption(f"shape {shape_text(t)}  \nrange {lo} … {hi}")
     st.caption(
         "Colours: the input is gray from 0 (black) to 255 (white). Computed maps are red where positive, blue where "
         "negative and white at 0; each has its own scale (see its colour bar). Maps up to 16×16 show their numbers."
@@ -132,8 +133,8 @@ def formulas(stages: Stages) -> None:
         blocks.append(
             (f"{settings.pool.kind} pooling" + (", ceil_mode" if settings.pool.ceil_mode else ""), stages.pool_axes)
         )
-    for col, (title, axes) in zip(st.columns(len(blocks)), blocks, strict=True):
-        with col:
+    for title, axes in blocks:
+        with st.container():
             st.markdown(f"**{title}**: the rule, then your numbers (S = stride, P = padding, D = dilation, F = size)")
             st.latex(axes[0].symbolic("W"))
             for symbol, axis in zip(("H", "W"), axes, strict=True):

@@ -66,7 +66,7 @@ def _layout(fig: go.Figure, title: str, h: int, w: int, height: int) -> go.Figur
     fig.update_layout(
         title={"text": title, "font": {"size": 18}},
         height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        margin={"l": 10, "r": 10, "t": 40, "b": 50},
         font=FONT,
         clickmode="event+select",
         dragmode=False,
@@ -111,7 +111,8 @@ def map_figure(
     scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
     lo, hi = value_range(values, signed)
     fig = go.Figure()
-    cbar = {"thickness": 12, "len": 0.8}
+    # A horizontal colour bar under the map leaves the map the full width of a narrow column.
+    cbar = {"thickness": 10, "len": 0.9, "orientation": "h", "y": -0.02, "yanchor": "top", "tickfont": {"size": 12}}
     if max(h, w) <= HEATMAP_MAX:
         heat = go.Heatmap(
             z=values.numpy(),
