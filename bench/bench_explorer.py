@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/1_Convolution_explorer.py"
+BENCH_PHOTO = "Photo: coffee cup, 512×512 (benchmark)"
 
 
 def _naive_map_figure(values, title="", **_):
@@ -50,12 +51,16 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
     for p in patches:
         p.start()
     try:
+        from playground import samples
+
+        # The budget is for a 512×512 RGB input: the coffee photo, resized to that.
+        samples.SAMPLES[BENCH_PHOTO] = lambda: samples.load_sample("Photo: coffee cup (CC0)").resize((512, 512))
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.switch_page(PAGE).run()
         at.radio(key="cx_color").set_value("RGB").run()
         at.select_slider(key="cx_res").set_value(512).run()
-        photo = next(o for o in at.selectbox(key="cx_sample").options if "photo" in o.lower())
-        at.selectbox(key="cx_sample").set_value(photo).run()
+        at.selectbox(key="cx_sample").set_value(BENCH_PHOTO).run()
+        assert "512×512 px" in "".join(m.value for m in at.markdown)
         assert not at.exception, at.exception
         times = []
         for i in range(repeats):

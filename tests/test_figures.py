@@ -1,0 +1,45 @@
+"""Figure builders return valid plotly figures, in cell coordinates, light enough to send."""
+
+import json
+
+import plotly.graph_objects as go
+import pytest
+import torch
+
+from playground.conv import ActivationSpec, activate
+from playground.figures import HEATMAP_MAX, activation_figure, map_figure, rgb_figure, value_range
+
+
+def validated(fig: go.Figure) -> go.Figure:
+    """The builders skip plotly's validation for speed: validate here, once, with it on."""
+    return go.Figure(fig.to_dict())
+
+
+@pytest.mark.parametrize("size", [1, 3, 16, 17, 64, 65, 512])
+def test_map_figures_are_valid_at_every_size(size):
+    values = torch.randn(size, size)
+    fig = validated(map_figure(values, "t", highlight=[(0, 0)], selected=(0, 0), clickable=True))
+    kinds = [t.type for t in fig.data]
+    assert ("heatmap" in kinds) == (size <= HEATMAP_MAX) and ("image" in kinds) == (size > HEATMAP_MAX)
+    assert list(fig.layout.yaxis.range) == [size - 0.5, -0.5]  # row 0 at the top
+    assert len(fig.to_json()) < 200_000  # a 512×512 map is a PNG, not 262,144 JSON numbers
+
+
+def test_small_maps_carry_their_numbers_with_readable_colours():
+    fig = map_figure(torch.tensor([[-5.0, 0.0], [2.5, 5.0]]))
+    text = next(t for t in fig.data if t.type == "scatter" and t.mode == "text")
+    assert list(text.text) == ["−5", "0", "2.5", "5"]
+    assert list(text.textfont.color) == ["white", "black", "black", "white"]
+
+
+def test_signed_range_is_symmetric_so_white_means_zero():
+    assert value_range(torch.tensor([-1.0, 3.0]), signed=True) == (-3.0, 3.0)
+    assert value_range(torch.tensor([2.0, 2.0]), signed=False) == (2.0, 3.0)
+
+
+def test_rgb_and_activation_figures_are_valid():
+    validated(rgb_figure(torch.rand(3, 400, 300) * 255, "photo", highlight=[(1, 1), (1, 2)]))
+    fig = activation_figure(lambda x: activate(x, ActivationSpec("ReLU")), "ReLU")
+    validated(fig)
+    assert float(min(fig.data[0].y)) == 0
+    json.loads(fig.to_json())
