@@ -99,8 +99,14 @@ def stage_row(stages: Stages, channel: int) -> None:
     cols = st.columns(5 if stages.pooled is not None else 4)
     color = stages.input.shape[0] == 3
     in_ch = channel if stages.groups > 1 else 0
+    _, h, w = stages.padded.shape
+    height = max(200, min(340, round(210 * h / w) + 90))  # ~210 px wide columns: no empty bands above and below
     with cols[0]:
-        fig = rgb_figure(stages.input, "Input") if color else map_figure(stages.input[0], "Input", signed=False)
+        fig = (
+            rgb_figure(stages.input, "Input", height)
+            if color
+            else map_figure(stages.input[0], "Input", signed=False, height=height)
+        )
         st.plotly_chart(fig, key=f"{P}_s_input", config=CHART)
         st.caption(f"shape {shape_text(stages.input)} (C×H×W)")
     with cols[1]:
@@ -116,7 +122,7 @@ def stage_row(stages: Stages, channel: int) -> None:
         maps.append((f"{settings.pool.kind} pooling", stages.pooled))
     for col, (title, t) in zip(cols[2:], maps, strict=True):
         with col:
-            st.plotly_chart(map_figure(t[channel], title), key=f"{P}_s_{title.split()[0]}", config=CHART)
+            st.plotly_chart(map_figure(t[channel], title, height=height), key=f"{P}_s_{title.split()[0]}", config=CHART)
             lo, hi = fmt(float(t[channel].min())), fmt(float(t[channel].max()))
             st.caption(f"shape {shape_text(t)}  \nrange {lo} … {hi}")
     st.caption(

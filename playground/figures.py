@@ -39,6 +39,9 @@ def _lut(scale: str) -> np.ndarray:
 
 
 _LUTS = {SIGNED_SCALE: _lut(SIGNED_SCALE), UNSIGNED_SCALE: _lut(UNSIGNED_SCALE)}
+# Explicit colour lists: names like "RdBu_r" are a Python-side plotly feature that only validation
+# expands, and the browser's plotly.js does not know them.
+_SCALES = {name: plotly.colors.get_colorscale(name) for name in (SIGNED_SCALE, UNSIGNED_SCALE)}
 
 
 def _figure(data: list[dict], layout: dict) -> go.Figure:
@@ -123,12 +126,13 @@ def map_figure(
     values = values.detach().float()
     h, w = values.shape
     scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
+    colors = _SCALES[scale]
     lo, hi = value_range(values, signed)
     cbar = {"thickness": 10, "len": 0.9, "orientation": "h", "y": -0.02, "yanchor": "top", "tickfont": {"size": 12}}
     small = max(h, w) <= NUMBERS_MAX
     if max(h, w) <= HEATMAP_MAX:
         data = [{
-            "type": "heatmap", "z": values.numpy(), "zmin": lo, "zmax": hi, "colorscale": scale,
+            "type": "heatmap", "z": values.numpy(), "zmin": lo, "zmax": hi, "colorscale": colors,
             "showscale": colorbar, "colorbar": cbar, "xgap": int(small), "ygap": int(small),
             "hovertemplate": "row %{y}, col %{x}: %{z:.4g}<extra></extra>",
         }]  # fmt: skip
@@ -141,7 +145,7 @@ def map_figure(
             data.append({
                 "type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip",
                 "showlegend": False,
-                "marker": {"colorscale": scale, "cmin": lo, "cmax": hi, "color": [lo], "showscale": True,
+                "marker": {"colorscale": colors, "cmin": lo, "cmax": hi, "color": [lo], "showscale": True,
                            "colorbar": cbar},
             })  # fmt: skip
     if clickable:

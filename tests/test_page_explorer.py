@@ -67,7 +67,7 @@ def test_step_through_moves_and_explains_the_chosen_cell(at):
 
 
 def test_number_grid_gives_exact_arithmetic(at):
-    at.pills(key="cx_source").set_value("Number grid").run()
+    at.radio(key="cx_source").set_value("Number grid").run()
     assert not at.exception
     assert "6×6 number grid" in "\n".join(m.value for m in at.markdown)
     assert "shape 1×4×4" in captions(at)

@@ -85,7 +85,7 @@ def _grid(prefix: str) -> Chosen | None:
 
 def image_input(prefix: str) -> Chosen | None:
     """Widgets for choosing an image; returns the choice (the last good one after a bad upload)."""
-    source = st.pills("Image source", SOURCES, default="Sample", key=f"{prefix}_source") or "Sample"
+    source = st.radio("Image source", SOURCES, horizontal=True, key=f"{prefix}_source")
     chosen: Chosen | None
     if source == "Sample":
         name = st.selectbox("Sample", list(samples.SAMPLES), key=f"{prefix}_sample")

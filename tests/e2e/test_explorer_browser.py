@@ -49,7 +49,7 @@ def _conv_range(page) -> str:
 
 def test_draw_a_stroke_changes_the_output(page, app_server, console_errors):
     open_explorer(page, app_server)
-    page.locator(".st-key-cx_source button", has_text="Draw").click()
+    page.locator(".st-key-cx_source label", has_text="Draw").click()
     canvas = page.locator("[data-testid^='stBidiComponent'] canvas.upper-canvas")
     canvas.wait_for(timeout=30_000)
     wait_idle(page)
@@ -72,7 +72,7 @@ def test_draw_a_stroke_changes_the_output(page, app_server, console_errors):
 
 def test_upload_a_file(page, app_server, console_errors, tmp_path):
     open_explorer(page, app_server)
-    page.locator(".st-key-cx_source button", has_text="Upload").click()
+    page.locator(".st-key-cx_source label", has_text="Upload").click()
     buf = io.BytesIO()
     Image.new("RGB", (300, 200), (200, 30, 30)).save(buf, "PNG")
     path = tmp_path / "red-rectangle.png"
@@ -91,7 +91,7 @@ def test_upload_a_file(page, app_server, console_errors, tmp_path):
 
 def test_click_an_output_cell_shows_its_arithmetic(page, app_server, console_errors):
     open_explorer(page, app_server)
-    page.locator(".st-key-cx_source button", has_text="Number grid").click()
+    page.locator(".st-key-cx_source label", has_text="Number grid").click()
     wait_idle(page)
     out = page.locator(".st-key-cx_outmap .nsewdrag").first
     out.wait_for(timeout=30_000)
