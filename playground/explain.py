@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from playground.conv import ActivationSpec, Stages, activate
+from playground.conv import Stages
 
 
 def fmt(x: float, digits: int = 3) -> str:
@@ -80,7 +80,7 @@ class CellExplanation:
         return lines
 
 
-def explain(stages: Stages, act: ActivationSpec, channel: int, row: int, col: int) -> CellExplanation:
+def explain(stages: Stages, channel: int, row: int, col: int) -> CellExplanation:
     """Explain conv output cell (channel, row, col) of ``stages``.
 
     Raises:
@@ -100,7 +100,7 @@ def explain(stages: Stages, act: ActivationSpec, channel: int, row: int, col: in
     weights = stages.weight[channel]
     bias = float(stages.bias)
     conv_value = float(stages.conv[channel, row, col])
-    activated = float(activate(torch.tensor(conv_value), act))
+    activated = float(stages.activated[channel, row, col])  # the map itself: bit-identical to what is shown
     pooled_cell, pooled_value = _feeds(stages, channel, row, col)
     return CellExplanation(
         channel,

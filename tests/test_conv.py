@@ -29,7 +29,7 @@ NONE, NO_POOL = ActivationSpec(), PoolSpec()
 def test_sharpen_patch_gives_138_and_reads_as_arithmetic():
     stages = run(PATCH[None], ConvSpec((preset_kernel("Sharpen"),)), NONE, NO_POOL)
     assert stages.conv.item() == 138
-    cell = explain(stages, NONE, 0, 0, 0)
+    cell = explain(stages, 0, 0, 0)
     assert cell.arithmetic() == [
         "134×0 + 134×(−1) + 117×0 + 153×(−1) + 144×5 + 141×(−1) + 152×0 + 154×(−1) + 150×0 = 138"
     ]
@@ -203,7 +203,7 @@ def test_pipeline_matches_torch_modules_and_arithmetic_matches_cells(
     assert torch.allclose(final, expected, rtol=1e-4, atol=1e-2)
     ch, h, w = stages.conv.shape
     cell = explain(
-        stages, a, data.draw(st.integers(0, ch - 1)), data.draw(st.integers(0, h - 1)), data.draw(st.integers(0, w - 1))
+        stages, data.draw(st.integers(0, ch - 1)), data.draw(st.integers(0, h - 1)), data.draw(st.integers(0, w - 1))
     )
     assert cell.total == pytest.approx(cell.conv_value, rel=1e-4, abs=1e-2)
     assert cell.activated == pytest.approx(float(activate(torch.tensor(cell.conv_value), a)), abs=1e-5)

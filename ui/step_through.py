@@ -50,7 +50,7 @@ def _cell_view(stages: Stages, act: ActivationSpec, channel: int, playing: bool)
         b2.slider("Output cell (row-major index)", 0, n - 1, key=key, label_visibility="collapsed")
     pos = st.session_state[key]
     row, col = divmod(pos, w)
-    cell = explain(stages, act, channel, row, col)
+    cell = explain(stages, channel, row, col)
     field = [(r, c) for r in cell.rows for c in cell.cols]
 
     left, right = st.columns(2)
