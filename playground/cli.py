@@ -1,0 +1,76 @@
+"""``python -m playground.train``: train from the shell with the app's defaults, write model.pt and metrics.json."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from playground.checkpoints import save_checkpoint
+from playground.data import DataNotFound, load_fashion_mnist
+from playground.models import PRESETS
+from playground.train import Eval, TrainConfig, train
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = TrainConfig()
+    p = argparse.ArgumentParser(prog="python -m playground.train", description=__doc__)
+    p.add_argument("--epochs", type=int, default=defaults.epochs)
+    p.add_argument("--out", type=Path, required=True, help="folder for model.pt and metrics.json")
+    p.add_argument("--preset", default="Classic (default)", choices=list(PRESETS))
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    p.add_argument("--lr", type=float, default=defaults.lr)
+    p.add_argument("--train-size", type=int, default=None)
+    p.add_argument("--threads", type=int, default=os.cpu_count(), help="default: every core (no web page to serve)")
+    args = p.parse_args(argv)
+    try:
+        config = TrainConfig(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
+                             train_size=args.train_size, threads=args.threads)  # fmt: skip
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    try:
+        data = load_fashion_mnist()
+    except DataNotFound as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"Data: {data.source}. Training {args.preset} for {config.epochs} epoch(s)…", flush=True)
+
+    def report(event) -> None:
+        if isinstance(event, Eval):
+            print(f"  epoch {event.epoch:4.2f}  test loss {event.test_loss:.3f}  accuracy {event.test_accuracy:.2%} "
+                  f"(first 2,000 test images)", flush=True)  # fmt: skip
+
+    spec = PRESETS[args.preset]
+    result = train(spec, data, config, on_event=report)
+    h = result.history
+    steps_per_epoch = max(h["step"]) / config.epochs if h["step"] else 1
+    metrics = {
+        "command": "python -m playground.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "preset": args.preset,
+        "test_accuracy": result.evaluation.accuracy,
+        "test_accuracy_per_epoch_subset": {
+            f"{s / steps_per_epoch:.2f}": a for s, a in zip(h["eval_step"], h["test_acc"], strict=True)
+        },
+        "per_class_accuracy": result.evaluation.per_class.tolist(),
+        "seconds_training": round(result.seconds, 2),
+        "seconds_total": round(time.perf_counter() - start, 2),
+        "images_per_second": round(result.images_per_sec),
+        "data_source": data.source,
+        "torch": torch.__version__,
+        "config": dataclasses.asdict(config),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(spec, result.model, dataclasses.asdict(config), h, args.out / "model.pt")
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(f"Test accuracy {result.evaluation.accuracy:.2%} on all 10,000 test images; "
+          f"{result.images_per_sec:,.0f} images/s; wrote {args.out / 'model.pt'} and metrics.json")  # fmt: skip
+    return 0

@@ -1,0 +1,116 @@
+"""Specs, shapes and parameter counts against real modules; impossible specs are reported, not raised."""
+
+import copy
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from playground.models import (
+    DEFAULT_SPEC,
+    MEAN,
+    PRESETS,
+    SpecError,
+    build_model,
+    dense_comparison,
+    feature_maps,
+    summarize,
+)
+
+
+def n_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_the_classic_and_keras_networks_have_the_published_parameter_counts():
+    assert n_params(build_model(DEFAULT_SPEC)) == summarize(DEFAULT_SPEC).total_params == 29_034
+    keras = PRESETS["Keras book"]
+    assert n_params(build_model(keras)) == summarize(keras).total_params == 93_322
+    rows = summarize(DEFAULT_SPEC)
+    assert rows[0].params_formula == "16·(5·5·1) + 16 = 416" and rows[0]["name"] == "Conv2d(1→16, 5×5, pad 2)"
+    assert [r.output_shape for r in rows][:9] == [
+        (16, 28, 28), (16, 28, 28), (16, 28, 28), (16, 14, 14), (32, 14, 14), (32, 14, 14), (32, 14, 14),
+        (32, 7, 7), (1568,),
+    ]  # fmt: skip
+    assert "28 + 2 + 2" in rows[0].formula and rows[0].formula.endswith("= 28")
+
+
+def _assert_rows_match_module(spec):
+    summary = summarize(spec)
+    assert summary.ok, summary.error
+    model = build_model(spec).eval()
+    maps = feature_maps(model, torch.zeros(2, 1, 28, 28))
+    assert [tuple(t.shape[1:]) for _, t in maps] == [r.output_shape for r in summary]
+    assert n_params(model) == summary.total_params
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_matches_its_module(name):
+    _assert_rows_match_module(PRESETS[name])
+
+
+layer = st.one_of(
+    st.builds(lambda c, k, s, p, d: {"type": "conv", "out_channels": c, "kernel": k, "stride": s, "padding": p,
+                                     "dilation": d},
+              st.integers(1, 6), st.integers(1, 5), st.integers(1, 2), st.integers(0, 2), st.integers(1, 2)),
+    st.builds(lambda k: {"type": "maxpool", "kernel": k}, st.integers(1, 3)),
+    st.builds(lambda k: {"type": "avgpool", "kernel": k, "stride": 1}, st.integers(1, 3)),
+    st.sampled_from([{"type": t} for t in ("batchnorm", "relu", "gelu", "tanh", "sigmoid", "elu")]),
+    st.just({"type": "leaky_relu", "slope": 0.2}),
+    st.just({"type": "dropout", "p": 0.1}),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(layer, min_size=1, max_size=5), st.integers(1, 20))
+def test_random_specs_match_real_modules_or_are_reported(layers, units):
+    spec = {"name": "random", "layers": [*layers, {"type": "flatten"}, {"type": "linear", "out_features": units}]}
+    summary = summarize(spec)
+    if summary.ok:
+        _assert_rows_match_module(spec)
+    else:
+        assert summary.error.startswith(f"Layer {summary.error_row + 1}:")
+        with pytest.raises(SpecError):
+            build_model(spec)
+
+
+@pytest.mark.parametrize(
+    ("change", "row", "words"),
+    [
+        (lambda s: s["layers"].insert(8, {"type": "conv", "out_channels": 8, "kernel": 11}), 8, "no window fits"),
+        (lambda s: s["layers"][4].update(stride=2), 9, "Linear expects 1,568 inputs but receives 288"),
+        (lambda s: s["layers"][0].update(kernel=-1), 0, "kernel must be a whole number"),
+        (lambda s: s["layers"].insert(2, {"type": "transformer"}), 2, "Unknown layer type"),
+        (lambda s: s["layers"].insert(9, {"type": "conv", "out_channels": 4}), 9, "needs an image"),
+        (lambda s: s["layers"].pop(8), 8, "add a Flatten"),
+        (lambda s: s["layers"].insert(1, {"type": "dropout", "p": 1.5}), 1, "probability"),
+    ],
+)
+def test_impossible_specs_are_explained_on_their_row(change, row, words):
+    spec = copy.deepcopy(DEFAULT_SPEC)
+    change(spec)
+    summary = summarize(spec)
+    assert not summary.ok and summary.error_row == row and words in summary.error
+    assert len(summary.rows) == row
+    with pytest.raises(SpecError, match=words):
+        build_model(spec)
+
+
+def test_malformed_specs():
+    for bad in ({}, {"layers": []}, {"layers": "conv"}, None):
+        assert not summarize(bad).ok
+
+
+def test_normalisation_is_inside_and_channels_last_works():
+    model = build_model(DEFAULT_SPEC).eval()
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.allclose(model.normalize(x), (x - MEAN) / 0.3530)
+    assert len(list(model.normalize.parameters())) == 0
+    cl = model.to(memory_format=torch.channels_last)
+    assert torch.allclose(cl(x.contiguous(memory_format=torch.channels_last)), model(x), atol=1e-5)
+
+
+def test_dense_comparison_for_the_parameter_sharing_lesson():
+    lesson = dense_comparison((1, 28, 28), (16, 28, 28), 416)
+    assert lesson["dense_params"] == 784 * 12_544 + 12_544 and lesson["ratio"] > 20_000
