@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import pickle
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,14 +65,16 @@ def load_checkpoint(data: bytes) -> Checkpoint:
         raise CheckpointError(f"The file is empty. {HELP}")
     if len(data) > MAX_BYTES:
         raise CheckpointError(f"The file is {len(data) / 1e6:.0f} MB, over the {MAX_BYTES // 2**20} MB limit. {HELP}")
+    if not data.startswith((b"PK\x03\x04", b"\x80")):  # torch.save's zip format, or its legacy pickle format
+        raise CheckpointError(f"This is not a PyTorch checkpoint. {HELP}")
     try:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise CheckpointError(
             f"The file holds Python objects other than weights; it was refused unread. {HELP}"
         ) from None
-    except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"This is not a PyTorch checkpoint ({type(e).__name__}). {HELP}") from None
+    except Exception as e:  # corrupt files fail in many ways (BadZipFile, KeyError, RuntimeError, EOFError …)
+        raise CheckpointError(f"This is not a readable PyTorch checkpoint ({type(e).__name__}). {HELP}") from None
     if not isinstance(obj, dict) or set(KEYS) - set(obj):
         raise CheckpointError(
             f"This PyTorch file is not a CNN Playground checkpoint (it needs {', '.join(KEYS)}). {HELP}"

@@ -83,8 +83,9 @@ def _from_debian(debian_dir: Path) -> Path | None:
     return root
 
 
-def find_data_root(debian_dir: Path = DEBIAN_DIR) -> DataLocation | None:
+def find_data_root(debian_dir: Path | None = None) -> DataLocation | None:
     """Where the data is: PLAYGROUND_DATA_DIR, then ./data, then Debian's package (unpacked to the cache)."""
+    debian_dir = debian_dir or DEBIAN_DIR
     env = os.environ.get("PLAYGROUND_DATA_DIR")
     if env and _complete(Path(env)):
         return DataLocation(Path(env), f"PLAYGROUND_DATA_DIR={env}")
@@ -106,7 +107,7 @@ def _split(root: Path, train: bool):
     return ds.data, ds.targets
 
 
-def load_fashion_mnist(download: bool = False, debian_dir: Path = DEBIAN_DIR) -> FashionMNIST:
+def load_fashion_mnist(download: bool = False, debian_dir: Path | None = None) -> FashionMNIST:
     """All of FashionMNIST as tensors, with no per-sample transforms.
 
     Raises:

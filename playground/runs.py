@@ -60,12 +60,18 @@ class Run:
                 self._status = "stopping"
         self._manager._drop_queued(self)
 
+    @property
+    def status(self) -> str:
+        with self._lock:
+            return self._status
+
     def snapshot(self) -> RunSnapshot:
+        position = self._manager._position(self)  # the manager's lock first, never inside ours: no deadlock
         with self._lock:
             history = {k: list(v) for k, v in self._history.items()}
             history["steps_per_epoch"] = self._steps_per_epoch
             accuracy = self.result.evaluation.accuracy if self.result else None
-            return RunSnapshot(self.id, self._status, self._manager._position(self), self._progress, self._rate,
+            return RunSnapshot(self.id, self._status, position, self._progress, self._rate,
                                self._eta, history, self._error, accuracy, self.config)  # fmt: skip
 
     def _on_event(self, event: Step | Eval) -> None:
@@ -117,7 +123,7 @@ class RunManager:
             RunError: this session already has a run queued or going.
         """
         with self._lock:
-            if any(r.session_id == session_id and r.snapshot().status in ACTIVE for r in self._runs):
+            if any(r.session_id == session_id and r.status in ACTIVE for r in self._runs):
                 raise RunError("This session already has a run going: stop it or wait for it to finish.")
             run = Run(self, session_id, spec, config, data)
             self._runs.append(run)
@@ -130,7 +136,7 @@ class RunManager:
             return [r for r in self._runs if r.session_id == session_id]
 
     def active_for(self, session_id: str) -> Run | None:
-        return next((r for r in self.runs_for(session_id) if r.snapshot().status in ACTIVE), None)
+        return next((r for r in self.runs_for(session_id) if r.status in ACTIVE), None)
 
     def _position(self, run: Run) -> int | None:
         with self._lock:
@@ -140,7 +146,8 @@ class RunManager:
         with self._lock:
             if run in self._queue:
                 self._queue.remove(run)
-                run._status = "stopped"
+                with run._lock:  # lock order everywhere: manager, then run
+                    run._status = "stopped"
 
     def _start_next(self) -> None:
         with self._lock:

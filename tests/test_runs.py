@@ -1,0 +1,74 @@
+"""Background runs: one per session, a server-wide limit with a queue, Stop within two seconds, failures contained."""
+
+import time
+
+import pytest
+import torch
+
+from playground.data import FashionMNIST
+from playground.models import PRESETS
+from playground.runs import RunError, RunManager
+from playground.train import TrainConfig
+from tests.fakedata import fake_split
+
+TINY = PRESETS["Tiny (fast demo)"]
+LONG = TrainConfig(epochs=100, batch_size=32, threads=1)
+SHORT = TrainConfig(epochs=1, batch_size=64, threads=1)
+
+
+@pytest.fixture(scope="module")
+def data():
+    (xa, ya), (xb, yb) = fake_split(640, 0), fake_split(200, 1)
+    t = torch.from_numpy
+    return FashionMNIST(t(xa), t(ya).long(), t(xb), t(yb).long(), "fake")
+
+
+def wait_for(predicate, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sessions_are_separate_and_one_run_per_session(data):
+    manager = RunManager(max_concurrent=2)
+    a = manager.submit("alice", TINY, LONG, data)
+    b = manager.submit("bob", TINY, SHORT, data)
+    with pytest.raises(RunError, match="already has a run"):
+        manager.submit("alice", TINY, SHORT, data)
+    assert manager.runs_for("alice") == [a] and manager.runs_for("bob") == [b]
+    assert wait_for(lambda: b.snapshot().status == "finished")
+    assert b.snapshot().accuracy is not None and b.result is not None
+    a.stop()
+    assert wait_for(lambda: a.snapshot().status == "stopped", 2.0)
+    assert manager.active_for("alice") is None
+
+
+def test_queue_positions_and_stop_while_queued_or_running(data):
+    manager = RunManager(max_concurrent=1)
+    first = manager.submit("s1", TINY, LONG, data)
+    second = manager.submit("s2", TINY, SHORT, data)
+    third = manager.submit("s3", TINY, SHORT, data)
+    assert wait_for(lambda: first.snapshot().status == "running")
+    assert second.snapshot().queue_position == 1 and third.snapshot().queue_position == 2
+    second.stop()
+    assert second.snapshot().status == "stopped" and third.snapshot().queue_position == 1
+    assert wait_for(lambda: len(first.snapshot().history["loss"]) > 3)
+    t = time.monotonic()
+    first.stop()
+    assert wait_for(lambda: first.snapshot().status == "stopped", 2.0)
+    assert time.monotonic() - t < 2.0
+    assert first.result is not None and first.result.status == "stopped"  # kept what it learned
+    assert wait_for(lambda: third.snapshot().status == "finished")
+
+
+def test_a_failing_run_is_reported_and_the_manager_keeps_working(data):
+    manager = RunManager(max_concurrent=1)
+    broken = manager.submit("s", {"layers": [{"type": "conv", "out_channels": 4, "kernel": 99}]}, SHORT, data)
+    assert wait_for(lambda: broken.snapshot().status == "failed")
+    assert "no window fits" in broken.snapshot().error
+    ok = manager.submit("s", TINY, SHORT, data)
+    assert wait_for(lambda: ok.snapshot().status == "finished")
+    assert [r.snapshot().status for r in manager.runs_for("s")] == ["failed", "finished"]

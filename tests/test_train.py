@@ -1,0 +1,114 @@
+"""The training engine on a small generated dataset read through the real loading path, and on the real data."""
+
+import json
+import os
+
+import pytest
+import torch
+
+from playground.checkpoints import load_checkpoint
+from playground.cli import main as train_cli
+from playground.data import DataNotFound, load_fashion_mnist
+from playground.models import DEFAULT_SPEC, PRESETS
+from playground.train import Eval, Step, TrainConfig, train
+from tests.fakedata import write_fake_fashion_mnist
+
+QUICK = TrainConfig(epochs=2, batch_size=64, lr=5e-3, evals_per_epoch=2, threads=1)
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):
+    root = write_fake_fashion_mnist(tmp_path_factory.mktemp("data"), n_train=640, n_test=200)
+    os.environ["PLAYGROUND_DATA_DIR"] = str(root)
+    try:
+        yield load_fashion_mnist()
+    finally:
+        del os.environ["PLAYGROUND_DATA_DIR"]
+
+
+def test_loss_falls_and_events_arrive(fake):
+    events = []
+    result = train(PRESETS["Tiny (fast demo)"], fake, QUICK, on_event=events.append)
+    steps = [e for e in events if isinstance(e, Step)]
+    evals = [e for e in events if isinstance(e, Eval)]
+    assert len(steps) == 20 and len(evals) == 4 and steps[-1].eta_seconds == 0
+    assert sum(e.loss for e in steps[-5:]) < sum(e.loss for e in steps[:5])
+    assert result.status == "finished" and result.evaluation.accuracy > 0.5
+
+
+def test_same_seed_same_curve(fake):
+    a = train(PRESETS["Tiny (fast demo)"], fake, QUICK)
+    b = train(PRESETS["Tiny (fast demo)"], fake, QUICK)
+    assert a.history["loss"] == b.history["loss"]
+
+
+def test_stop_keeps_what_was_learned(fake):
+    seen = []
+
+    def stop_after_8():
+        return len(seen) >= 8
+
+    config = TrainConfig(epochs=20, batch_size=64, lr=5e-3, threads=1, augment="shift")
+    result = train(PRESETS["Tiny (fast demo)"], fake, config, on_event=lambda e: isinstance(e, Step) and seen.append(e),
+                   should_stop=stop_after_8)  # fmt: skip
+    assert result.status == "stopped" and len(result.history["loss"]) == 8
+    assert result.evaluation.accuracy > 0.2  # better than chance after 8 steps on an easy task
+
+
+def test_evaluation_is_consistent(fake):
+    ev = train(PRESETS["Tiny (fast demo)"], fake, QUICK).evaluation
+    assert ev.confusion.sum() == len(fake.test_labels)
+    assert ev.accuracy == pytest.approx(float((ev.predictions == fake.test_labels).float().mean()))
+    assert ev.accuracy == pytest.approx(float(ev.confusion.diag().sum()) / len(fake.test_labels))
+
+
+@pytest.mark.parametrize("augment", ["flip", "crop"])
+def test_augmentations_and_optimizers_run(fake, augment):
+    for opt in ("sgd", "sgd_momentum", "adam"):
+        config = TrainConfig(epochs=1, batch_size=128, optimizer=opt, augment=augment, l1=1e-5, dropout=0.1,
+                             schedule="constant", threads=1, train_size=300)  # fmt: skip
+        result = train(PRESETS["Deeper (aims above 92%)"] if opt == "adam" else DEFAULT_SPEC, fake, config)
+        assert result.status == "finished" and torch.isfinite(torch.tensor(result.history["loss"])).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [({"optimizer": "lbfgs"}, "optimizer"), ({"lr": 0}, "learning rate"), ({"batch_size": 0}, "batch size"),
+     ({"dropout": 1.0}, "dropout"), ({"train_size": 5}, "subset"), ({"augment": "mixup"}, "augment")],
+)  # fmt: skip
+def test_config_errors(kwargs, words):
+    with pytest.raises(ValueError, match=f"(?i){words}"):
+        TrainConfig(**kwargs)
+
+
+def test_cli_writes_a_checkpoint_and_metrics(fake, tmp_path, capsys):
+    assert train_cli(["--epochs", "1", "--out", str(tmp_path), "--preset", "Tiny (fast demo)", "--threads", "1"]) == 0
+    ckpt = load_checkpoint((tmp_path / "model.pt").read_bytes())
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert ckpt.spec == PRESETS["Tiny (fast demo)"] and metrics["test_accuracy"] > 0.3
+    assert metrics["images_per_second"] > 0 and "seconds_total" in metrics
+    with torch.no_grad():
+        x = fake.test_images[:4].unsqueeze(1).float() / 255
+        assert ckpt.model()(x).shape == (4, 10)
+
+
+def test_cli_without_data_says_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("playground.data.DEBIAN_DIR", tmp_path / "none")
+    monkeypatch.delenv("PLAYGROUND_DATA_DIR", raising=False)
+    assert train_cli(["--epochs", "1", "--out", str(tmp_path / "o")]) == 1
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_default_recipe_reaches_90_percent_on_the_real_data():
+    try:
+        data = load_fashion_mnist()
+    except DataNotFound:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("FashionMNIST not installed here (CI installs it)")
+    config = TrainConfig(threads=os.cpu_count())
+    assert config.epochs <= 4
+    result = train(DEFAULT_SPEC, data, config)
+    assert result.evaluation.accuracy >= 0.90, result.evaluation.accuracy
