@@ -14,6 +14,7 @@ PAGES = (
     ("app.py", "Home", "🧠"),
     ("pages/1_Convolution_explorer.py", "Convolution explorer", "🔍"),
     ("pages/2_Training_studio.py", "Training studio", "🏋️"),
+    ("pages/3_Inspect_model.py", "Inspect a model", "🔬"),
 )
 
 _CSS = """

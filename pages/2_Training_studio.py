@@ -1,0 +1,85 @@
+"""Training studio: build a CNN, train it on FashionMNIST in the background, watch it learn."""
+
+import streamlit as st
+
+from playground import models
+from playground.runs import RunError
+from playground.train_figures import curves_figure
+from ui.common import session_id, setup_page
+from ui.training import (
+    P,
+    architecture_editor,
+    dataset,
+    hyperparameters,
+    network_table,
+    run_manager,
+    samples_grid,
+    sharing_lesson,
+)
+
+setup_page("Training studio", "🏋️")
+st.title("🏋️ Training studio")
+st.caption("Train a small CNN on FashionMNIST: 60,000 photos of clothes in 10 classes, 28×28 gray pixels.")
+
+data = dataset()
+if data is not None:
+    with st.expander(f"The data: found in {data.source}", expanded=False):
+        samples_grid(data)
+
+st.subheader("1 · The network")
+spec = architecture_editor()
+summary = models.summarize(spec)
+network_table(summary)
+if not summary.ok:
+    st.error(f"This network cannot be built. {summary.error} Fix that row to train.")
+else:
+    sharing_lesson(summary)
+
+st.subheader("2 · Training settings")
+config = hyperparameters()
+
+st.subheader("3 · Train")
+manager, sid = run_manager(), session_id()
+active = manager.active_for(sid)
+ready = data is not None and summary.ok and config is not None
+a, b, _ = st.columns([1, 1, 3])
+if a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train"):
+    try:
+        manager.submit(sid, spec, config, data)
+        st.rerun()
+    except RunError as e:
+        st.warning(str(e))
+if active is not None and b.button("■ Stop", key=f"{P}_stop"):
+    active.stop()
+log_scale = st.toggle("Log scale for the loss", key=f"{P}_log")
+
+
+@st.fragment(run_every=0.5 if active is not None else None)
+def live() -> None:
+    """Progress and curves, redrawn from the run's state twice a second while it trains."""
+    runs = manager.runs_for(sid)
+    if not runs:
+        st.caption("No run yet: press Train. Training keeps going while you look at other pages.")
+        return
+    snaps = [r.snapshot() for r in runs]
+    now = snaps[-1]
+    if now.status == "queued":
+        st.info(f"Waiting for a free slot: position {now.queue_position} in the queue.")
+    elif now.status in ("running", "stopping"):
+        eta = f", about {now.eta_seconds:.0f} s left" if now.eta_seconds is not None else ""
+        st.progress(
+            now.progress,
+            text=f"{now.status.capitalize()}: {now.progress:.0%} · {now.images_per_sec:,.0f} images/s{eta}",
+        )
+    elif now.status == "failed":
+        st.error(f"The run failed: {now.error}")
+    else:
+        st.success(f"Run {len(snaps)} {now.status}: test accuracy **{now.accuracy:.2%}** on all 10,000 test images.")
+        st.page_link("pages/3_Inspect_model.py", label="Inspect the trained model", icon="🔬")
+    history = [(f"run {i + 1}", s.history) for i, s in enumerate(snaps)][-6:]
+    st.plotly_chart(curves_figure(history, log_scale), key=f"{P}_curves")
+    if active is not None and now.status not in ("queued", "running", "stopping"):
+        st.rerun()  # the run ended: a full rerun re-enables Train and stops the timer
+
+
+live()
