@@ -71,6 +71,8 @@ def live() -> None:
             now.progress,
             text=f"{now.status.capitalize()}: {now.progress:.0%} · {now.images_per_sec:,.0f} images/s{eta}",
         )
+    elif now.status == "evaluating":
+        st.info("Training has stopped; measuring accuracy on all 10,000 test images…")
     elif now.status == "failed":
         st.error(f"The run failed: {now.error}")
     else:
@@ -78,7 +80,7 @@ def live() -> None:
         st.page_link("pages/3_Inspect_model.py", label="Inspect the trained model", icon="🔬")
     history = [(f"run {i + 1}", s.history) for i, s in enumerate(snaps)][-6:]
     st.plotly_chart(curves_figure(history, log_scale), key=f"{P}_curves")
-    if active is not None and now.status not in ("queued", "running", "stopping"):
+    if active is not None and now.status not in ("queued", "running", "stopping", "evaluating"):
         st.rerun()  # the run ended: a full rerun re-enables Train and stops the timer
 
 

@@ -13,9 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 
 from playground.data import FashionMNIST
-from playground.train import Eval, Step, TrainConfig, TrainResult, train
+from playground.train import Done, Eval, Step, TrainConfig, TrainResult, train
 
-ACTIVE = ("queued", "running", "stopping")
+ACTIVE = ("queued", "running", "stopping", "evaluating")
 
 
 class RunError(RuntimeError):
@@ -27,7 +27,7 @@ class RunSnapshot:
     """A consistent copy of a run's state, safe to read from any thread."""
 
     id: str
-    status: str  # queued, running, stopping, finished, stopped, failed
+    status: str  # queued, running, stopping, evaluating, finished, stopped, failed
     queue_position: int | None
     progress: float
     images_per_sec: float
@@ -74,9 +74,11 @@ class Run:
             return RunSnapshot(self.id, self._status, position, self._progress, self._rate,
                                self._eta, history, self._error, accuracy, self.config)  # fmt: skip
 
-    def _on_event(self, event: Step | Eval) -> None:
+    def _on_event(self, event: Step | Eval | Done) -> None:
         with self._lock:
-            if isinstance(event, Step):
+            if isinstance(event, Done):
+                self._status = "evaluating"  # the loop has stopped; only the final test-set pass remains
+            elif isinstance(event, Step):
                 self._history["step"].append(event.step)
                 self._history["loss"].append(event.loss)
                 self._progress, self._rate, self._eta = (

@@ -86,6 +86,14 @@ class Eval:
     test_accuracy: float
 
 
+@dataclass(frozen=True)
+class Done:
+    """The loop has ended (finished or stopped); the final evaluation on the full test set follows."""
+
+    status: str
+    step: int
+
+
 @dataclass(eq=False)
 class TrainResult:
     model: torch.nn.Module
@@ -154,7 +162,7 @@ def train(
     data: FashionMNIST,
     config: TrainConfig = TrainConfig(),
     *,
-    on_event: Callable[[Step | Eval], None] | None = None,
+    on_event: Callable[[Step | Eval | Done], None] | None = None,
     should_stop: Callable[[], bool] | threading.Event | None = None,
 ) -> TrainResult:
     """Train ``spec`` on ``data``; report progress to ``on_event``; stop within a step of ``should_stop``.
@@ -216,6 +224,7 @@ def train(
         if status == "stopped":
             break
     seconds = time.perf_counter() - start
+    emit(Done(status, step))
     final = evaluate(model, data.test_images, data.test_labels)
     history["final_accuracy"] = final.accuracy
     return TrainResult(model.eval(), history, final, seconds, seen / max(seconds, 1e-9), status, config)

@@ -10,7 +10,7 @@ from playground.checkpoints import load_checkpoint
 from playground.cli import main as train_cli
 from playground.data import DataNotFound, load_fashion_mnist
 from playground.models import DEFAULT_SPEC, PRESETS
-from playground.train import Eval, Step, TrainConfig, train
+from playground.train import Done, Eval, Step, TrainConfig, train
 from tests.fakedata import write_fake_fashion_mnist
 
 QUICK = TrainConfig(epochs=2, batch_size=64, lr=5e-3, evals_per_epoch=2, threads=1)
@@ -32,6 +32,7 @@ def test_loss_falls_and_events_arrive(fake):
     steps = [e for e in events if isinstance(e, Step)]
     evals = [e for e in events if isinstance(e, Eval)]
     assert len(steps) == 20 and len(evals) == 4 and steps[-1].eta_seconds == 0
+    assert events[-1] == Done("finished", 20)
     assert sum(e.loss for e in steps[-5:]) < sum(e.loss for e in steps[:5])
     assert result.status == "finished" and result.evaluation.accuracy > 0.5
 
