@@ -67,7 +67,7 @@ def model_input(test_images: torch.Tensor) -> tuple[str, torch.Tensor]:
     if kind == "A test image":
         i = st.number_input("Test image #", 0, len(test_images) - 1, 0, key=f"{P}_idx")
         return f"test image {i}", test_images[i][None].float() / 255.0
-    chosen = image_input(P)
+    chosen = image_input(f"{P}_img")
     if chosen is None or chosen.picture is None:
         st.info("Draw, upload or photograph a piece of clothing.")
         return "an empty image", torch.zeros(1, 28, 28)

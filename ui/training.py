@@ -21,6 +21,7 @@ PARAM_COLUMNS = {
     "padding": ("padding",),
     "dilation": ("dilation",),
     "p / slope": ("p", "slope"),
+    "in (Linear)": ("in_features",),
 }
 
 
@@ -82,7 +83,8 @@ def architecture_editor() -> dict:
     preset = st.selectbox("Start from", list(models.PRESETS), key=f"{P}_preset")
     st.caption(
         "Edit any cell, add a row at the bottom, delete rows with the checkbox on the left, and reorder by changing "
-        "'order' (2.5 goes between 2 and 3). Linear layers infer their inputs; 'out' is channels or units."
+        "'order' (2.5 goes between 2 and 3). 'out' is channels or units; clear a Linear's 'in' to let it "
+        "infer its inputs."
     )
     edited = st.data_editor(
         _rows(models.PRESETS[preset]),

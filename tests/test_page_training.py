@@ -1,0 +1,106 @@
+"""AppTest: the Training studio and Inspect pages, on generated data read through the real loader."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.fakedata import write_fake_fashion_mnist
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fake_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(write_fake_fashion_mnist(tmp_path, n_train=600, n_test=200)))
+    import streamlit as st
+
+    st.cache_resource.clear()  # the dataset is cached per server: start from this test's data
+    yield
+    st.cache_resource.clear()
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(f"pages/{name}").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("| # | layer"))
+
+
+def test_studio_shows_the_network_table_and_lesson(fake_data):
+    at = page("2_Training_studio.py")
+    text = table(at)
+    assert "16·(5·5·1) + 16 = 416" in text and "**29,034**" in text and "16×28×28" in text
+    assert any("Parameter sharing" in i.value for i in at.info)
+    assert not at.button(key="ts_train").disabled
+
+
+@pytest.mark.parametrize("preset", ["Tiny (fast demo)", "Deeper (aims above 92%)", "Keras book"])
+def test_presets_render(fake_data, preset):
+    at = page("2_Training_studio.py")
+    at.selectbox(key="ts_preset").set_value(preset).run()
+    assert not at.exception and "**total**" in table(at)
+
+
+def test_an_impossible_network_is_explained_and_train_is_disabled(fake_data, monkeypatch):
+    import copy
+
+    from playground import models
+
+    broken = copy.deepcopy(models.DEFAULT_SPEC)
+    broken["layers"][4]["stride"] = 3  # the second conv shrinks 14 → 4, so the Linear's 1,568 inputs no longer fit
+    monkeypatch.setitem(models.PRESETS, "Broken", broken)
+    at = page("2_Training_studio.py")
+    at.selectbox(key="ts_preset").set_value("Broken").run()
+    assert not at.exception
+    assert at.error and "Linear expects 1,568 inputs" in at.error[0].value
+    assert "⚠️" in table(at)
+    assert at.button(key="ts_train").disabled
+
+
+def test_bad_settings_are_refused_with_a_message(fake_data):
+    at = page("2_Training_studio.py")
+    at.number_input(key="ts_lr").set_value(0.0).run()
+    assert not at.exception
+
+
+def test_without_data_the_page_says_what_to_do(tmp_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.delenv("PLAYGROUND_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("playground.data.DEBIAN_DIR", tmp_path / "none")
+    st.cache_resource.clear()
+    at = page("2_Training_studio.py")
+    assert "apt-get install dataset-fashion-mnist" in at.error[0].value
+    assert at.button(key="ts_train").disabled
+    st.cache_resource.clear()
+
+
+def test_train_then_inspect(fake_data):
+    at = page("2_Training_studio.py")
+    at.selectbox(key="ts_preset").set_value("Tiny (fast demo)").run()
+    at.number_input(key="ts_epochs").set_value(2).run()
+    at.button(key="ts_train").click().run()
+    assert not at.exception
+    deadline = time.monotonic() + 60
+    while not at.success and time.monotonic() < deadline:  # fragments do not tick in AppTest: rerun by hand
+        time.sleep(0.5)
+        at.run()
+    assert at.success and "test accuracy" in at.success[0].value
+    spec = at.get("plotly_chart")[-1].proto.spec
+    assert "run 1" in spec
+    at.switch_page("pages/3_Inspect_model.py").run()
+    assert not at.exception
+    assert at.radio(key="mi_source").value == "This session's latest run"
+    assert any(s.value.startswith("Test accuracy") for s in at.subheader)
+    at.radio(key="mi_input").set_value("My own image").run()
+    assert not at.exception
+    at.radio(key="mi_source").set_value("Bundled pretrained model").run()
+    at.selectbox(key="mi_layer").set_value(3).run()
+    assert not at.exception
