@@ -63,6 +63,7 @@ def live() -> None:
         return
     snaps = [r.snapshot() for r in runs]
     now = snaps[-1]
+    n_test = len(data.test_labels) if data is not None else 10_000
     if now.status == "queued":
         st.info(f"Waiting for a free slot: position {now.queue_position} in the queue.")
     elif now.status in ("running", "stopping"):
@@ -72,11 +73,11 @@ def live() -> None:
             text=f"{now.status.capitalize()}: {now.progress:.0%} · {now.images_per_sec:,.0f} images/s{eta}",
         )
     elif now.status == "evaluating":
-        st.info("Training has stopped; measuring accuracy on all 10,000 test images…")
+        st.info(f"Training has stopped; measuring accuracy on all {n_test:,} test images…")
     elif now.status == "failed":
         st.error(f"The run failed: {now.error}")
     else:
-        st.success(f"Run {len(snaps)} {now.status}: test accuracy **{now.accuracy:.2%}** on all 10,000 test images.")
+        st.success(f"Run {len(snaps)} {now.status}: test accuracy **{now.accuracy:.2%}** on {n_test:,} test images.")
         st.page_link("pages/3_Inspect_model.py", label="Inspect the trained model", icon="🔬")
     history = [(f"run {i + 1}", s.history) for i, s in enumerate(snaps)][-6:]
     st.plotly_chart(curves_figure(history, log_scale), key=f"{P}_curves")
