@@ -1,0 +1,104 @@
+"""Training budgets on the real FashionMNIST, each beside its baseline, in one run.
+
+1. Throughput of the default network: the tutorial pipeline (torchvision dataset + ToTensor +
+   Normalize + DataLoader, batch 100) against this engine (preloaded tensors, channels_last,
+   batch 256), interleaved, same thread count, medians.
+2. From "Train" to ≥ 90% test accuracy with the app's default recipe, data loading included.
+3. Peak resident memory of this process.
+
+Run: ``python -m bench.bench_train [--repeats N] [--threads T]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from playground.data import find_data_root, load_fashion_mnist
+from playground.evaluate import evaluate
+from playground.models import DEFAULT_SPEC, build_model
+from playground.train import Eval, TrainConfig, train, tune_allocator
+
+
+def tutorial_rate(root, n_batches: int) -> float:
+    """Images/s of the PyTorch-tutorial pipeline: per-sample PIL → ToTensor → Normalize in a DataLoader."""
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.2860,), (0.3530,))])
+    loader = DataLoader(datasets.FashionMNIST(str(root), train=True, transform=tf), batch_size=100, shuffle=True)
+    model = build_model(DEFAULT_SPEC).train()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    start, seen = time.perf_counter(), 0
+    for i, (x, y) in enumerate(loader):
+        if i == n_batches:
+            break
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        seen += len(y)
+    return seen / (time.perf_counter() - start)
+
+
+def engine_rate(data, n_images: int, threads: int) -> float:
+    """Images/s of this engine's training loop on ``n_images`` images (one epoch, no evaluation in between)."""
+    config = TrainConfig(epochs=1, train_size=n_images, evals_per_epoch=1, threads=threads)
+    return train(DEFAULT_SPEC, data, config).images_per_sec
+
+
+def time_to_90(threads: int) -> tuple[float | None, float, float]:
+    """(seconds from start to the first evaluation ≥ 90%, final full-test accuracy, total seconds)."""
+    start = time.perf_counter()
+    data = load_fashion_mnist()
+    reached: list[float] = []
+
+    def watch(event):
+        if isinstance(event, Eval) and event.test_accuracy >= 0.90 and not reached:
+            reached.append(time.perf_counter() - start)
+
+    result = train(DEFAULT_SPEC, data, TrainConfig(threads=threads), on_event=watch)
+    full = evaluate(result.model, data.test_images, data.test_labels).accuracy
+    return (reached[0] if reached else None), full, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args(argv)
+    tune_allocator()
+    torch.set_num_threads(args.threads)
+    location = find_data_root()
+    if location is None:
+        print("FashionMNIST not found: see python -m playground.data")
+        return 1
+    data = load_fashion_mnist()
+    tutorial, engine = [], []
+    for _ in range(args.repeats):  # interleaved, so both see the same machine load
+        tutorial.append(tutorial_rate(location.root, 60))
+        torch.set_num_threads(args.threads)
+        engine.append(engine_rate(data, 10_240, args.threads))
+    t, e = statistics.median(tutorial), statistics.median(engine)
+    reached, full, total = time_to_90(args.threads)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # Linux reports KiB
+    print(f"Threads: {args.threads}; medians of {args.repeats} interleaved repeats; torch {torch.__version__}.")
+    print("| measure | CNN Playground | tutorial pipeline | ratio | budget |")
+    print("|---|---|---|---|---|")
+    print(f"| training throughput, default network | {e:,.0f} images/s | {t:,.0f} images/s | {e / t:.2f}× | ≥ 2.0× |")
+    hit = f"{reached:.1f} s" if reached is not None else "not reached"
+    print(f"| Train → first test evaluation ≥ 90% (data loading included) | {hit} | | | ≤ 30 s |")
+    print(f"| default recipe: final accuracy on all 10,000 test images | {full:.2%} after {total:.0f} s | | | ≥ 90% |")
+    print(f"| peak RSS of this process (both pipelines, one run at a time) | {rss:.2f} GB | | | ≤ 1.4 GB |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
