@@ -28,7 +28,7 @@ UNSIGNED_SCALE = "gray"
 NUMBERS_MAX = 16  # write values into cells up to 16×16
 HEATMAP_MAX = 64  # above this a map is sent as a PNG
 DISPLAY_MAX = 320  # pixels on the longest side of a PNG map
-CLICK_GRID_MAX = 48  # clickable points per axis on large maps
+CLICK_GRID_MAX = 32  # clickable points per axis on large maps (each marker costs the browser time)
 FONT = {"size": 16}
 
 
@@ -82,9 +82,14 @@ def _png_trace(rgb: np.ndarray, h: int, w: int) -> dict:
         Image.fromarray(rgb).save(buf, format="JPEG", quality=90, subsampling=0)
         mime = "jpeg"
     return {
-        "type": "image", "source": f"data:image/{mime};base64," + base64.b64encode(buf.getvalue()).decode(),
-        "x0": -0.5 + w / dw / 2, "dx": w / dw, "y0": -0.5 + h / dh / 2, "dy": h / dh, "hoverinfo": "skip",
-    }  # fmt: skip
+        "type": "image",
+        "source": f"data:image/{mime};base64," + base64.b64encode(buf.getvalue()).decode(),
+        "x0": -0.5 + w / dw / 2,
+        "dx": w / dw,
+        "y0": -0.5 + h / dh / 2,
+        "dy": h / dh,
+        "hoverinfo": "skip",
+    }
 
 
 def _layout(title: str, h: int, w: int, height: int, shapes: list[dict]) -> dict:
@@ -131,31 +136,59 @@ def map_figure(
     cbar = {"thickness": 10, "len": 0.9, "orientation": "h", "y": -0.02, "yanchor": "top", "tickfont": {"size": 12}}
     small = max(h, w) <= NUMBERS_MAX
     if max(h, w) <= HEATMAP_MAX:
-        data = [{
-            "type": "heatmap", "z": values.numpy(), "zmin": lo, "zmax": hi, "colorscale": colors,
-            "showscale": colorbar, "colorbar": cbar, "xgap": int(small), "ygap": int(small),
-            "hovertemplate": "row %{y}, col %{x}: %{z:.4g}<extra></extra>",
-        }]  # fmt: skip
+        data = [
+            {
+                "type": "heatmap",
+                "z": values.numpy(),
+                "zmin": lo,
+                "zmax": hi,
+                "colorscale": colors,
+                "showscale": colorbar,
+                "colorbar": cbar,
+                "xgap": int(small),
+                "ygap": int(small),
+                "hovertemplate": "row %{y}, col %{x}: %{z:.4g}<extra></extra>",
+            }
+        ]
         if small:
             data.append(_numbers(values, lo, hi, scale))
     else:
         idx = ((_shrink(values[None])[0] - lo) / (hi - lo) * 255).clamp(0, 255).to(torch.uint8).numpy()
         data = [_png_trace(_LUTS[scale][idx], h, w)]
         if colorbar:  # an image trace has no colour bar: a marker-less stand-in carries it
-            data.append({
-                "type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip",
-                "showlegend": False,
-                "marker": {"colorscale": colors, "cmin": lo, "cmax": hi, "color": [lo], "showscale": True,
-                           "colorbar": cbar},
-            })  # fmt: skip
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": [None],
+                    "y": [None],
+                    "mode": "markers",
+                    "hoverinfo": "skip",
+                    "showlegend": False,
+                    "marker": {
+                        "colorscale": colors,
+                        "cmin": lo,
+                        "cmax": hi,
+                        "color": [lo],
+                        "showscale": True,
+                        "colorbar": cbar,
+                    },
+                }
+            )
     if clickable:
         step = max(1, -(-max(h, w) // CLICK_GRID_MAX))
         rows, cols = np.meshgrid(np.arange(0, h, step), np.arange(0, w, step), indexing="ij")
-        data.append({
-            "type": "scatter", "x": cols.ravel(), "y": rows.ravel(), "mode": "markers", "showlegend": False,
-            "name": "cells", "hovertemplate": "click: row %{y}, col %{x}<extra></extra>",
-            "marker": {"symbol": "square", "size": max(4, 300 // max(h, w) * step), "opacity": 0},
-        })  # fmt: skip
+        data.append(
+            {
+                "type": "scatter",
+                "x": cols.ravel(),
+                "y": rows.ravel(),
+                "mode": "markers",
+                "showlegend": False,
+                "name": "cells",
+                "hovertemplate": "click: row %{y}, col %{x}<extra></extra>",
+                "marker": {"symbol": "square", "size": max(4, 300 // max(h, w) * step), "opacity": 0},
+            }
+        )
     return _figure(data, _layout(title, h, w, height, _overlay(highlight, selected)))
 
 
@@ -166,16 +199,29 @@ def _numbers(values: torch.Tensor, lo: float, hi: float, scale: str) -> dict:
     luma = _LUTS[scale][idx].astype(float) @ np.array([0.299, 0.587, 0.114])
     rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     return {
-        "type": "scatter", "x": cols.ravel(), "y": rows.ravel(), "mode": "text", "hoverinfo": "skip",
-        "showlegend": False, "text": [fmt(v, 2) for v in values.flatten().tolist()],
-        "textfont": {"color": np.where(luma < 128, "white", "black").ravel().tolist(),
-                     "size": 15 if max(h, w) <= 8 else 12},
-    }  # fmt: skip
+        "type": "scatter",
+        "x": cols.ravel(),
+        "y": rows.ravel(),
+        "mode": "text",
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "text": [fmt(v, 2) for v in values.flatten().tolist()],
+        "textfont": {
+            "color": np.where(luma < 128, "white", "black").ravel().tolist(),
+            "size": 15 if max(h, w) <= 8 else 12,
+        },
+    }
 
 
 def _box(row: int, col: int, color: str, width: int, pad: float = 0.5) -> dict:
-    return {"type": "rect", "x0": col - pad, "x1": col + pad, "y0": row - pad, "y1": row + pad,
-            "line": {"color": color, "width": width}}  # fmt: skip
+    return {
+        "type": "rect",
+        "x0": col - pad,
+        "x1": col + pad,
+        "y0": row - pad,
+        "y1": row + pad,
+        "line": {"color": color, "width": width},
+    }
 
 
 def _overlay(highlight: Iterable[tuple[int, int]], selected: tuple[int, int] | None) -> list[dict]:
@@ -184,8 +230,16 @@ def _overlay(highlight: Iterable[tuple[int, int]], selected: tuple[int, int] | N
     shapes = [_box(r, c, "#ffd400", 2) for r, c in cells]
     if cells:
         rows, cols = [r for r, _ in cells], [c for _, c in cells]
-        shapes.append({"type": "rect", "x0": min(cols) - 1.5, "x1": max(cols) + 1.5, "y0": min(rows) - 1.5,
-                       "y1": max(rows) + 1.5, "line": {"color": "#ff6d00", "width": 3}})  # fmt: skip
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": min(cols) - 1.5,
+                "x1": max(cols) + 1.5,
+                "y0": min(rows) - 1.5,
+                "y1": max(rows) + 1.5,
+                "line": {"color": "#ff6d00", "width": 3},
+            }
+        )
     if selected is not None:
         shapes.append(_box(*selected, "#00c853", 4))
     return shapes
@@ -208,6 +262,81 @@ def activation_figure(fn: Callable[[torch.Tensor], torch.Tensor], name: str, hei
     axis = {"zeroline": True, "zerolinecolor": "#888"}
     return _figure(
         [{"type": "scatter", "x": x.numpy(), "y": fn(x).numpy(), "mode": "lines", "line": {"width": 3}}],
-        {"height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "title": {"text": name}, "font": FONT,
-         "showlegend": False, "xaxis": axis, "yaxis": axis},
-    )  # fmt: skip
+        {
+            "height": height,
+            "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+            "title": {"text": name},
+            "font": FONT,
+            "showlegend": False,
+            "xaxis": axis,
+            "yaxis": axis,
+        },
+    )
+
+
+def cell_figure(panels: list[tuple[str, torch.Tensor, bool]], height: int = 300) -> go.Figure:
+    """Small (kH, kW) maps side by side in one figure, e.g. patch, weights and products of one output cell.
+
+    One figure instead of three: each chart costs the browser a full plotly mount on every rerun.
+
+    Args:
+        panels: (title, values, signed) for each panel.
+    """
+    n = len(panels)
+    gap = 0.06
+    width = (1 - gap * (n - 1)) / n
+    data, layout = (
+        [],
+        {
+            "height": height,
+            "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+            "font": FONT,
+            "dragmode": False,
+            "annotations": [],
+        },
+    )
+    for i, (title, values, signed) in enumerate(panels):
+        values = values.detach().float()
+        h, w = values.shape
+        scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
+        lo, hi = value_range(values, signed)
+        suffix = "" if i == 0 else str(i + 1)
+        axes = {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
+        data.append(
+            {
+                "type": "heatmap",
+                "z": values.numpy(),
+                "zmin": lo,
+                "zmax": hi,
+                "colorscale": _SCALES[scale],
+                "showscale": False,
+                "xgap": 1,
+                "ygap": 1,
+                **axes,
+                "hovertemplate": "row %{y}, col %{x}: %{z:.4g}<extra></extra>",
+            }
+        )
+        if max(h, w) <= NUMBERS_MAX:
+            data.append({**_numbers(values, lo, hi, scale), **axes})
+        x0 = i * (width + gap)
+        axis = {"showgrid": False, "zeroline": False, "dtick": 1, "constrain": "domain"}
+        layout[f"xaxis{suffix}"] = {**axis, "domain": [x0, x0 + width], "range": [-0.5, w - 0.5]}
+        layout[f"yaxis{suffix}"] = {
+            **axis,
+            "range": [h - 0.5, -0.5],
+            "scaleanchor": f"x{suffix}",
+            "anchor": f"x{suffix}",
+        }
+        layout["annotations"].append(
+            {
+                "text": f"<b>{title}</b>",
+                "x": x0 + width / 2,
+                "y": 1.0,
+                "xref": "paper",
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 17},
+            }
+        )
+    return _figure(data, layout)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from playground.conv import ActivationSpec, Stages
 from playground.explain import explain, fmt
-from playground.figures import map_figure, rgb_figure
+from playground.figures import cell_figure, map_figure, rgb_figure
 
 P = "cx"
 CHART = {"displayModeBar": False}
@@ -83,18 +83,12 @@ def _cell_view(stages: Stages, act: ActivationSpec, channel: int, playing: bool)
             horizontal=True,
             key=f"{P}_inch",
         )
-    p1, p2, p3 = st.columns(3)
-    p1.plotly_chart(
-        map_figure(cell.patch[show], "Patch (input values)", signed=False, height=300, colorbar=False),
-        key=f"{P}_patch",
-        config=CHART,
-    )
-    p2.plotly_chart(
-        map_figure(cell.weights[show], "Kernel weights", height=300, colorbar=False), key=f"{P}_weights", config=CHART
-    )
-    p3.plotly_chart(
-        map_figure(cell.products[show], "Products", height=300, colorbar=False), key=f"{P}_products", config=CHART
-    )
+    panels = [
+        ("Patch (input values)", cell.patch[show], False),
+        ("Kernel weights", cell.weights[show], True),
+        ("Products", cell.products[show], True),
+    ]
+    st.plotly_chart(cell_figure(panels), key=f"{P}_cell", config=CHART)
     st.markdown("**The dot product, written out**")
     st.code("\n".join(cell.arithmetic(limit=25)), language=None, wrap_lines=True)
     steps = [f"convolution = **{fmt(cell.conv_value)}**"]
