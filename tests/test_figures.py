@@ -48,3 +48,14 @@ def test_rgb_and_activation_figures_are_valid():
     validated(fig)
     assert float(min(fig.data[0].y)) == 0
     json.loads(fig.to_json())
+
+
+def test_cell_figure_puts_three_small_maps_in_one_valid_figure():
+    from playground.figures import cell_figure
+
+    a = torch.arange(9.0).reshape(3, 3)
+    fig = cell_figure([("Patch", a, False), ("Weights", -a, True), ("Products", a * -a, True)])
+    validated(fig)
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert [t.xaxis for t in heatmaps] == ["x", "x2", "x3"]
+    assert [a.text for a in fig.layout.annotations] == ["<b>Patch</b>", "<b>Weights</b>", "<b>Products</b>"]
