@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from playground import shapes
+from playground.presets import DEFAULT_SPEC, PRESETS  # noqa: F401 (re-exported: part of this module's contract)
 
 MEAN, STD = 0.2860, 0.3530  # FashionMNIST pixel statistics on the [0, 1] scale
 
@@ -33,9 +34,6 @@ LAYER_TYPES: dict[str, dict[str, object]] = {
     "linear": {"out_features": 10, "in_features": None},
 }
 ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
-
-
-from playground.presets import DEFAULT_SPEC, PRESETS  # noqa: E402, F401 (part of this module's contract)
 
 
 class SpecError(ValueError):
