@@ -19,7 +19,7 @@ st.caption(
     "and every number can be traced back to the arithmetic below."
 )
 settings: Settings = settings_sidebar()
-CHART = {"displayModeBar": False}
+CHART = {"displayModeBar": False, "staticPlot": True}  # pictures, not widgets: plotly skips its hover and drag layers
 RGB_NAMES = ("red", "green", "blue")
 
 

@@ -9,7 +9,8 @@ from playground.explain import explain, fmt
 from playground.figures import cell_figure, map_figure, rgb_figure
 
 P = "cx"
-CHART = {"displayModeBar": False}
+CHART = {"displayModeBar": False, "staticPlot": True}  # pictures, not widgets: plotly skips its hover and drag layers
+CLICKABLE = {"displayModeBar": False}
 SPEEDS = {"slow (1 s)": 1.0, "medium (0.5 s)": 0.5, "fast (0.25 s)": 0.25}
 
 
@@ -69,7 +70,7 @@ def _cell_view(stages: Stages, act: ActivationSpec, channel: int, playing: bool)
             key=f"{P}_outmap",
             on_select=lambda: _clicked(w, n),
             selection_mode="points",
-            config=CHART,
+            config=CLICKABLE,
         )
 
     names = ("red", "green", "blue") if len(cell.in_channels) == 3 else None
