@@ -29,7 +29,9 @@ def curves_figure(runs: list[tuple[str, dict]], log_loss: bool = False, height: 
     Args:
         runs: (label, history) pairs; history has step, loss, eval_step, test_acc, steps_per_epoch.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Training loss", "Test accuracy (2,000 test images)"))
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("Loss: training (solid), test (dashed)", "Test accuracy (2,000 test images)")
+    )
     for i, (label, h) in enumerate(runs):
         color, newest = COLORS[i % len(COLORS)], i == len(runs) - 1
         spe = h.get("steps_per_epoch") or 1.0
@@ -55,6 +57,18 @@ def curves_figure(runs: list[tuple[str, dict]], log_loss: bool = False, height: 
             row=1,
             col=1,
         )
+        if h.get("test_loss"):  # test loss at each evaluation, dashed, beside the training loss
+            fig.add_scatter(
+                x=[s / spe for s in h["eval_step"]],
+                y=h["test_loss"],
+                mode="lines+markers",
+                line={"color": color, "width": 2, "dash": "dash"},
+                name=f"{label} (test loss)",
+                legendgroup=label,
+                showlegend=newest,
+                row=1,
+                col=1,
+            )
         fig.add_scatter(
             x=[s / spe for s in h["eval_step"]],
             y=[a * 100 for a in h["test_acc"]],
