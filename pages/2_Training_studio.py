@@ -54,9 +54,9 @@ if active is not None and b.button("■ Stop", key=f"{P}_stop"):
 log_scale = st.toggle("Log scale for the loss", key=f"{P}_log")
 
 
-@st.fragment(run_every=0.5 if active is not None else None)
+@st.fragment(run_every=1.0 if active is not None else None)
 def live() -> None:
-    """Progress and curves, redrawn from the run's state twice a second while it trains."""
+    """Progress and curves, redrawn from the run's state every second while it trains."""
     runs = manager.runs_for(sid)
     if not runs:
         st.caption("No run yet: press Train. Training keeps going while you look at other pages.")
@@ -77,7 +77,10 @@ def live() -> None:
     elif now.status == "failed":
         st.error(f"The run failed: {now.error}")
     else:
-        st.success(f"Run {len(snaps)} {now.status}: test accuracy **{now.accuracy:.2%}** on {n_test:,} test images.")
+        st.success(
+            f"Run {len(snaps)} {now.status}: test accuracy **{now.accuracy:.2%}** on {n_test:,} test images "
+            f"({now.images_per_sec:,.0f} images/s)."
+        )
         st.page_link("pages/3_Inspect_model.py", label="Inspect the trained model", icon="🔬")
     history = [(f"run {i + 1}", s.history) for i, s in enumerate(snaps)][-6:]
     st.plotly_chart(curves_figure(history, log_scale), key=f"{P}_curves")

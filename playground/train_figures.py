@@ -23,6 +23,12 @@ def smooth(values: list[float], weight: float = 0.9) -> list[float]:
     return out
 
 
+def thin(xs: list[float], ys: list[float], max_points: int = 300) -> tuple[list[float], list[float]]:
+    """Every k-th point so a curve has at most ``max_points``: the browser redraws it every second."""
+    k = max(1, -(-len(xs) // max_points))
+    return xs[::k], ys[::k]
+
+
 def curves_figure(runs: list[tuple[str, dict]], log_loss: bool = False, height: int = 380) -> go.Figure:
     """Training loss (raw and smoothed) and test accuracy against epochs, one colour per run, newest last.
 
@@ -36,10 +42,12 @@ def curves_figure(runs: list[tuple[str, dict]], log_loss: bool = False, height: 
         color, newest = COLORS[i % len(COLORS)], i == len(runs) - 1
         spe = h.get("steps_per_epoch") or 1.0
         epochs = [s / spe for s in h["step"]]
+        raw_x, raw_y = thin(epochs, h["loss"])
+        smooth_x, smooth_y = thin(epochs, smooth(h["loss"]))
         if newest and h["loss"]:
             fig.add_scatter(
-                x=epochs,
-                y=h["loss"],
+                x=raw_x,
+                y=raw_y,
                 mode="lines",
                 line={"color": color, "width": 1},
                 opacity=0.35,
@@ -48,8 +56,8 @@ def curves_figure(runs: list[tuple[str, dict]], log_loss: bool = False, height: 
                 col=1,
             )
         fig.add_scatter(
-            x=epochs,
-            y=smooth(h["loss"]),
+            x=smooth_x,
+            y=smooth_y,
             mode="lines",
             line={"color": color, "width": 3 if newest else 1.5},
             name=label,
