@@ -26,6 +26,8 @@ with b:
         "Train a small CNN on FashionMNIST (70,000 photos of clothes) and watch it learn: live loss and accuracy, "
         "then its confusion matrix, its learned filters, its feature maps and its predictions on your drawing."
     )
+    st.page_link("pages/2_Training_studio.py", label="Open the training studio", icon="🏋️")
+    st.page_link("pages/3_Inspect_model.py", label="Inspect a trained model (a pretrained one is included)", icon="🔬")
 st.divider()
 st.markdown(
     "**For lecturers:** everything runs offline once the app is installed. Run `python -m playground.data` before "

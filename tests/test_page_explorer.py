@@ -116,3 +116,10 @@ def test_kernel_padding_sweep(at):
         at.toggle(key="cx_flip").set_value(size % 2 == 0).run()
         at.number_input(key="cx_bias").set_value(-5.0).run()
         assert not at.exception, size
+
+
+def test_home_page_links_every_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    links = {link.proto.page for link in at.get("page_link")}  # url paths of the pages
+    assert {"Convolution_explorer", "Training_studio", "Inspect_model"} <= links
