@@ -180,7 +180,9 @@ def train(
     model = build_model(with_dropout(spec, config.dropout)).to(memory_format=torch.channels_last)
 
     idx = _subset(data.train_labels, config.train_size, g)
-    x, y = to_input(data.train_images[idx]), data.train_labels[idx]  # (N, 1, 28, 28) float in [0, 1]
+    # Keep the images as uint8 (47 MB for all 60,000) and convert each batch: a float copy of the
+    # whole set would cost every concurrent run another 188 MB for no measurable speed.
+    x, y = data.train_images[idx], data.train_labels[idx]  # (N, 28, 28) uint8
     x_eval, y_eval = data.test_images[:EVAL_SUBSET], data.test_labels[:EVAL_SUBSET]
     n, bs = len(y), config.batch_size
     steps_per_epoch = math.ceil(n / bs)
@@ -199,7 +201,7 @@ def train(
                 status = "stopped"
                 break
             batch = perm[i * bs : (i + 1) * bs]
-            xb, yb = x[batch], y[batch]
+            xb, yb = to_input(x[batch]), y[batch]  # (B, 1, 28, 28) float in [0, 1], channels_last
             if config.augment != "none":
                 xb = _augment(xb, config.augment, g)
             loss = F.cross_entropy(model(xb.contiguous(memory_format=torch.channels_last)), yb)
