@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -10,161 +11,266 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-FORMATS = {"PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF", "MPO"}  # MPO: multi-picture JPEG from phone cameras
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")  # Pillow's plug-in names
+_ALSO = ("MPO",)  # Pillow's JPEG plug-in names the multi-picture JPEGs of many phone cameras so
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo decodes to ~120 MB: enough for any camera, not a bomb
 MAX_SIDE = 20_000
+GRID_SIDE = 16
+GRID_LIMIT = 10_000  # integer kernels over such grids sum below 2**24, which float32 holds exactly
 HELP = "Upload a PNG, JPEG, GIF, WebP, BMP or TIFF image."
 
-_SIGNATURES = (
-    (b"%PDF", "a PDF document"),
-    (b"\x80", "a Python pickle"),
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"<svg", "an SVG drawing (vector images are not supported)"),
-    (b"<?xml", "an XML or SVG file (vector images are not supported)"),
+_MAGIC = ((b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
+_SIGNATURES = (  # (how the file starts, what it is), for messages only
+    *((magic, f"it starts like a {kind} but is damaged or cut short") for magic, kind in _MAGIC),
+    (b"%PDF", "it looks like a PDF"),
+    (b"%!PS", "it looks like PostScript"),
+    (b"\x80", "it looks like a Python pickle"),
+    (b"PK\x03\x04", "it looks like a ZIP archive or an Office document"),
+    (b"<?xml", "it looks like XML or SVG; vector images are not supported"),
 )
 
 
 class ImageError(ValueError):
-    """An upload that is not a usable image; the message says what to do."""
+    """An upload that is not a usable image; the message is a sentence saying what to do."""
 
 
 def _what_is_it(data: bytes) -> str:
-    head = data[:256].lstrip()
-    for magic, name in _SIGNATURES:
-        if head.startswith(magic) or (magic == b"<svg" and b"<svg" in head.lower()):
-            return name
+    """A guess at what a non-image file is, for the message."""
+    head = bytes(data[:512]).lstrip()
+    if b"<svg" in head.lower():
+        return "it looks like an SVG drawing; vector images are not supported"
+    if guess := next((what for magic, what in _SIGNATURES if head.startswith(magic)), None):
+        return guess
+    text = bytes(data[:4096]).decode("utf-8", errors="replace")
+    printable = sum(c.isprintable() or c.isspace() for c in text if c != "\ufffd")
+    return "it looks like text" if printable >= 0.95 * len(text) else "its contents match no picture format"
+
+
+def _refuse_size(width: int, height: int) -> None:
+    if not (0 < width * height <= MAX_PIXELS and max(width, height) <= MAX_SIDE):
+        raise ImageError(
+            f"The image declares {width}×{height} pixels, outside the limit of {MAX_PIXELS // 1_000_000} megapixels "
+            f"and {MAX_SIDE:,} pixels a side, so it was refused before decoding. Shrink it and upload it again."
+        )
+
+
+def _open(data: bytes) -> Image.Image:
+    """Read only the header (Pillow is lazy), so the declared size can be checked before decoding."""
     try:
-        data[:4096].decode("utf-8")
-        return "a text file"
-    except UnicodeDecodeError:
-        return "not a picture format Pillow recognises"
+        return Image.open(io.BytesIO(data), formats=FORMATS)  # only our formats' parsers see the bytes
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        size = f"{int(found[1]):,} pixels" if found else "an enormous number of pixels"
+        raise ImageError(
+            f"The image declares {size}, far over the {MAX_PIXELS // 1_000_000}-megapixel limit: a small file "
+            f"claiming that much is a decompression bomb, so it was refused before decoding. {HELP}"
+        ) from None
+    except UnidentifiedImageError:
+        pass
+    except Exception as e:  # plug-ins raise many types (struct.error, SyntaxError, …) on corrupt headers
+        raise ImageError(f"This image file is damaged and cannot be read ({e}). {HELP}") from None
+    try:  # a second, unrestricted look at the header only names the format for the message
+        with Image.open(io.BytesIO(data)) as other:
+            kind = other.format
+    except Exception:
+        raise ImageError(f"This file is not an image Pillow can read ({_what_is_it(data)}). {HELP}") from None
+    raise ImageError(f"This file is in the {kind} format, which is not supported. {HELP}")
 
 
-def _to_8bit(image: Image.Image) -> Image.Image:
-    """Scale 16/32-bit and float grayscale to 0..255 by the values actually present."""
-    arr = np.asarray(image, dtype=np.float64)
-    if image.mode.startswith("I;16") or (image.mode == "I" and arr.min() >= 0 and arr.max() <= 65535):
-        lo, hi = 0.0, 65535.0  # 16-bit data: full scale is 65535, so 65535 → 255 and darker stays darker
-    else:
-        lo, hi = float(arr.min()), float(arr.max())
-    scaled = (arr - lo) / ((hi - lo) or 1.0) * 255.0
-    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), "L")
+def _declared_bits(image: Image.Image) -> int:
+    """Bits per sample as the file states it, 0 if unknown (a 12-bit TIFF opens as "I;16" with values to 4095)."""
+    bits = getattr(image, "tag_v2", {}).get(258)  # BitsPerSample; only TIFFs have tags
+    bits = bits[0] if isinstance(bits, tuple) and bits else bits
+    if isinstance(bits, int) and 1 <= bits <= 16:
+        return bits
+    return 16 if image.mode.startswith("I;16") else 0
 
 
-def _normalise_mode(image: Image.Image) -> Image.Image:
-    """Return an "RGB" or "L" image: alpha composited over white, palettes and CMYK converted."""
-    if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        composed = Image.alpha_composite(background, rgba).convert("RGB")
-        return composed.convert("L") if image.mode in ("LA", "La") else composed
-    if image.mode == "1":
-        return image.convert("L")
-    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
-        return _to_8bit(image)
-    if image.mode in ("L", "RGB"):
+def _to_8bit(image: Image.Image, bits: int) -> Image.Image:
+    """Scale integer or float grayscale to "L": by the bit depth when the values fit it, else by min..max.
+
+    Pillow's own ``convert("L")`` clips at 255, which turns most 16-bit pictures white.
+    """
+    arr = np.asarray(image)  # (H, W)
+    if image.mode == "F":
+        finite = np.isfinite(arr)
+        lo, hi = (float(arr[finite].min()), float(arr[finite].max())) if finite.any() else (0.0, 0.0)
+        arr = np.nan_to_num(arr.astype(np.float32), nan=lo, posinf=hi, neginf=lo)
+        scaled = (arr - np.float32(lo)) * np.float32(255.0 / ((hi - lo) or 1.0))
+        return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), "L")
+    lo, hi = int(arr.min()), int(arr.max())
+    if not bits and image.mode == "I" and lo >= 0 and hi <= 65535:
+        bits = 16  # an "I" image holding 16-bit data (older Pillows opened 16-bit PNGs that way)
+    if bits and lo >= 0 and hi < (1 << bits):
+        full = (1 << bits) - 1
+        lut = ((np.arange(full + 1, dtype=np.int64) * 255 + full // 2) // full).astype(np.uint8)
+        return Image.fromarray(lut[arr], "L")  # a table lookup: no wide temporary copy of a big image
+    # No known depth, or values outside it (signed or 32-bit data): stretch the values present.
+    span = max(hi - lo, 1)
+    scaled = ((arr.astype(np.int64) - lo) * 255 + span // 2) // span
+    return Image.fromarray(scaled.astype(np.uint8), "L")
+
+
+def _over_white(image: Image.Image, gray: bool) -> Image.Image:
+    """Composite an image with alpha (or a transparent colour) over white: what a viewer shows."""
+    rgba = image.convert("RGBA")
+    composed = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+    return composed.convert("L") if gray else composed
+
+
+def _normalise_mode(image: Image.Image, bits: int) -> Image.Image:
+    """Return an "RGB" or "L" image: alpha over white, palettes, CMYK, 1-, 16- and 32-bit converted."""
+    mode = image.mode
+    if mode in ("LA", "La") or (mode == "L" and "transparency" in image.info):
+        return _over_white(image, gray=True)
+    if mode in ("RGBA", "RGBa", "PA") or (mode in ("P", "RGB") and "transparency" in image.info):
+        return _over_white(image, gray=False)
+    if mode in ("L", "RGB"):
         return image
-    return image.convert("RGB")  # CMYK, YCbCr, LAB, HSV
+    if mode == "1":
+        return image.convert("L")  # 0 and 255
+    if mode in ("I", "F") or mode.startswith("I;16"):
+        return _to_8bit(image, bits)
+    return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV, RGBX
 
 
 def load_image(data: bytes) -> Image.Image:
-    """Decode an uploaded file into an "RGB" or "L" image, EXIF orientation applied.
+    """Decode an uploaded file into a fully loaded "RGB" or "L" image, EXIF orientation applied.
 
-    GIFs and other animations give their first frame. The declared size is checked before
-    any pixel is decoded, so a small file claiming an enormous image is refused at once.
+    Animations (GIF, WebP, PNG) give their first frame. The declared size is checked before any
+    pixel is decoded, so a small file claiming an enormous image is refused at once.
+
+    Args:
+        data: the file's bytes, as uploaded.
+
+    Returns:
+        A new image in mode "L" (grayscale sources) or "RGB" (everything else), not tied to ``data``.
 
     Raises:
-        ImageError: empty, too large, not an image (text, PDF, SVG, pickle …), truncated, or a
-            decompression bomb; the message says what to do.
+        ImageError: empty, too many bytes, not an image (text, PDF, SVG, pickle …), an unsupported
+            format, truncated or damaged, or a decompression bomb; the message says what to do.
     """
     if not data:
         raise ImageError(f"The file is empty. {HELP}")
     if len(data) > MAX_BYTES:
-        raise ImageError(f"The file is {len(data) / 1e6:.0f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB. {HELP}")
+        raise ImageError(
+            f"The file is {len(data) / 2**20:.1f} MB, over the {MAX_BYTES // 2**20} MB limit. Shrink or compress "
+            "it (a JPEG of a photo is usually a few MB) and upload it again."
+        )
+    # Pillow only warns between 89 and 179 megapixels; make that an error for this call alone. Our own
+    # MAX_PIXELS check below is the real guard (catch_warnings is process-wide, so it is only a backstop).
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        opened = _open(data)
         try:
-            image = Image.open(io.BytesIO(data))  # lazy: reads the header only
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-            if isinstance(e, UnidentifiedImageError):
-                raise ImageError(f"This file is not an image ({_what_is_it(data)}). {HELP}") from None
-            raise ImageError(
-                f"This image declares more pixels than can be opened safely ({e}); a small file claiming that "
-                f"much is a decompression bomb. {HELP}"
-            ) from None
-        except Exception as e:  # Pillow plug-ins raise many types on corrupt headers
-            raise ImageError(f"This image file is damaged and cannot be read ({e}). {HELP}") from None
-        if image.format not in FORMATS:
-            raise ImageError(f"{image.format} images are not supported. {HELP}")
-        w, h = image.size
-        if w * h > MAX_PIXELS or max(w, h) > MAX_SIDE:
-            raise ImageError(
-                f"The image declares {w}×{h} pixels, more than the {MAX_PIXELS // 1_000_000}-megapixel limit "
-                f"(a file this small claiming that much is a decompression bomb). {HELP}"
-            )
-        try:
-            image.seek(0)  # first frame of an animation
-            image.load()
-            image = ImageOps.exif_transpose(image) or image
-            return _normalise_mode(image)
-        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombWarning) as e:
+            if opened.format not in FORMATS + _ALSO:  # a second lock behind formats= in _open
+                raise ImageError(f"This file is in the {opened.format} format, which is not supported. {HELP}")
+            _refuse_size(*opened.size)
+            bits = _declared_bits(opened)
+            opened.seek(0)  # first frame of an animation
+            opened.load()
+            try:
+                image = ImageOps.exif_transpose(opened)  # always a copy, so `opened` can be closed
+            except Exception:  # broken EXIF should not cost the user a picture whose pixels decode fine
+                image = opened.copy()
+            return _normalise_mode(image, bits)
+        except ImageError:
+            raise
+        except Exception as e:  # never let a Pillow or NumPy error reach the page as anything else
             raise ImageError(f"This image file is damaged or truncated and cannot be read ({e}). {HELP}") from None
+        finally:
+            opened.close()
 
 
 @dataclass(frozen=True, eq=False)
 class Prepared:
-    """An image ready for the engine: ``tensor`` is (C, H, W) float32 with values 0..255."""
+    """An image ready for the engine: ``tensor`` is (C, H, W) float32 with pixel values 0..255."""
 
     tensor: torch.Tensor
-    original_size: tuple[int, int]  # (width, height)
-    size: tuple[int, int]
+    original_size: tuple[int, int]  # (width, height) before shrinking
+    size: tuple[int, int]  # (width, height) of the tensor
     downscaled: bool
 
 
 def prepare(image: Image.Image, color: bool, max_side: int) -> Prepared:
-    """Convert to gray ("L", ITU-R 601-2 luma) or RGB and shrink so the longest side is ≤ ``max_side``.
+    """Convert to gray or RGB and shrink so the longest side is at most ``max_side``; never enlarge.
 
-    Never upscales. Shrinking uses a box filter: each output pixel is the mean of the input
-    pixels it covers, the faithful choice for area reduction (no ringing, no invented values).
+    Args:
+        image: a picture, normally from :func:`load_image` or the samples.
+        color: True for 3 channels (RGB), False for 1 (Pillow's "L": ITU-R 601-2 luma).
+        max_side: the largest width or height allowed, in pixels (at least 1).
+
+    Returns:
+        A :class:`Prepared` whose contiguous tensor is (3, H, W) or (1, H, W), float32 in 0..255.
+
+    Raises:
+        ValueError: ``max_side`` is below 1.
     """
+    if max_side < 1:
+        raise ValueError(f"max_side must be at least 1, got {max_side}.")
     image = image.convert("RGB" if color else "L")
     w, h = image.size
-    scale = min(1.0, max_side / max(w, h))
-    if scale < 1.0:
+    downscaled = max(w, h) > max_side
+    if downscaled:
+        scale = max_side / max(w, h)
+        # BOX makes each output pixel the plain mean of the input pixels it covers. LANCZOS is sharper
+        # but overshoots at edges, and those halos would show up as extra edges under Sobel or Laplacian.
         image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX)
-    arr = torch.from_numpy(np.array(image, dtype=np.float32))
+    arr = torch.from_numpy(np.array(image, dtype=np.float32))  # (H, W, 3) or (H, W)
     tensor = arr.permute(2, 0, 1) if color else arr[None]  # (C, H, W)
-    return Prepared(tensor.contiguous(), (w, h), image.size, scale < 1.0)
+    return Prepared(tensor.contiguous(), (w, h), image.size, downscaled)
 
 
 def canvas_to_image(rgba: np.ndarray) -> Image.Image:
-    """A drawing-canvas RGBA array (H, W, 4), transparent where nothing is drawn, composited over black."""
+    """Turn a drawing canvas's RGBA array into an "RGB" image composited over black (light strokes, like FashionMNIST).
+
+    Args:
+        rgba: (H, W, 4) values 0..255, streamlit-drawable-canvas's ``image_data``: transparent where nothing is drawn.
+
+    Returns:
+        An "RGB" image of size (W, H).
+
+    Raises:
+        ImageError: the array is not a non-empty (H, W, 4) array.
+    """
     arr = np.asarray(rgba)
-    if arr.ndim != 3 or arr.shape[2] != 4:
-        raise ImageError(f"Expected an (H, W, 4) RGBA drawing, got shape {arr.shape}.")
-    alpha = arr[..., 3:4].astype(np.float32) / 255.0
-    rgb = arr[..., :3].astype(np.float32) * alpha
+    if arr.ndim != 3 or arr.shape[2] != 4 or arr.size == 0:
+        raise ImageError(f"The drawing should be an (H, W, 4) RGBA array, but its shape is {arr.shape}.")
+    arr = np.clip(arr.astype(np.float32), 0, 255)
+    rgb = arr[..., :3] * (arr[..., 3:] / 255.0)  # over black: colour × alpha, since black adds nothing
     return Image.fromarray(np.rint(rgb).astype(np.uint8), "RGB")
 
 
 def grid_to_tensor(values) -> torch.Tensor:
-    """A typed grid of numbers (1 to 16 per side) as a (1, H, W) float32 tensor.
+    """Turn a typed grid of numbers into a one-channel image tensor, exactly as typed.
+
+    Args:
+        values: rows of numbers (list of lists or a 2-D array), 1 to 16 per side, each within ±10,000.
+
+    Returns:
+        A (1, H, W) float32 tensor.
 
     Raises:
-        ImageError: ragged rows, empty or non-numeric cells, NaN/infinity, or a side outside 1..16.
+        ImageError: not rows of cells, ragged rows, empty or non-numeric cells, NaN or infinity, a
+            side outside 1..16, or a value beyond ±10,000.
     """
-    rows = [list(r) for r in values]
+    try:
+        rows = [list(r) if not isinstance(r, str | bytes) else None for r in values]
+    except TypeError:
+        rows = [None]
+    if None in rows:
+        raise ImageError("The grid must be rows of numbers, like [[0, 9], [9, 0]].")
     if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows):
         raise ImageError("The grid must be a rectangle of numbers with no missing cells.")
-    if len(rows) > 16 or len(rows[0]) > 16:
-        raise ImageError("The grid can be at most 16×16.")
+    if len(rows) > GRID_SIDE or len(rows[0]) > GRID_SIDE:
+        raise ImageError(f"The grid can be at most {GRID_SIDE}×{GRID_SIDE}; this one is {len(rows)}×{len(rows[0])}.")
     try:
-        t = torch.tensor([[float(v) for v in r] for r in rows], dtype=torch.float32)
+        t = torch.tensor([[float(v) for v in r] for r in rows], dtype=torch.float64)
     except (TypeError, ValueError):
         raise ImageError("Every grid cell must hold a number.") from None
     if not torch.isfinite(t).all():
         raise ImageError("Every grid cell must hold a finite number (fill in the empty cells).")
-    return t[None]
+    if t.abs().max() > GRID_LIMIT:
+        raise ImageError(f"Grid values must lie between −{GRID_LIMIT:,} and {GRID_LIMIT:,}.")
+    return t.float()[None]  # (1, H, W)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -49,16 +49,32 @@ def gradient() -> Image.Image:
     return Image.fromarray(((x + y) * 255 / (2 * SIZE - 2)).astype(np.uint8), "L")
 
 
-@cache
+@lru_cache(maxsize=4)
 def _photo(name: str) -> Image.Image:
+    """The decoded photo, shared between calls: callers get copies, so nobody can change it."""
     with Image.open(PHOTOS / name) as image:
         return image.convert("RGB")
 
 
+def photo(name: str) -> Image.Image:
+    """A copy of ``assets/photos/<name>`` as an "RGB" image (see assets/SOURCES.md for its licence).
+
+    Args:
+        name: the file name, e.g. "coffee.jpg".
+
+    Returns:
+        A fresh "RGB" image the caller may change.
+
+    Raises:
+        FileNotFoundError: no such photo.
+    """
+    return _photo(name).copy()
+
+
 SAMPLES: dict[str, Callable[[], Image.Image]] = {
     "Shapes": shapes,
-    "Photo: coffee cup (CC0)": lambda: _photo("coffee.jpg").copy(),
-    "Photo: Chelsea the cat (CC0)": lambda: _photo("chelsea.jpg").copy(),
+    "Photo: coffee cup (CC0)": partial(photo, "coffee.jpg"),
+    "Photo: Chelsea the cat (CC0)": partial(photo, "chelsea.jpg"),
     "Stripes": stripes,
     "Checkerboard": checkerboard,
     "Letter A": letter,
@@ -67,7 +83,13 @@ SAMPLES: dict[str, Callable[[], Image.Image]] = {
 
 
 def load_sample(name: str) -> Image.Image:
-    """The sample called ``name`` (a fresh copy the caller may change).
+    """The sample called ``name``.
+
+    Args:
+        name: one of the keys of :data:`SAMPLES`.
+
+    Returns:
+        A fresh "L" or "RGB" image the caller may change.
 
     Raises:
         KeyError: unknown name; the message lists the samples.
