@@ -74,3 +74,28 @@ def test_a_failing_run_is_reported_and_the_manager_keeps_working(data):
     ok = manager.submit("s", TINY, SHORT, data)
     assert wait_for(lambda: ok.snapshot().status == "finished")
     assert [r.snapshot().status for r in manager.runs_for("s")] == ["failed", "finished"]
+
+
+def test_a_training_process_that_dies_is_reported_and_the_next_run_works(data):
+    manager = RunManager(max_concurrent=1)
+    doomed = manager.submit("s", TINY, LONG, data)
+    assert wait_for(lambda: len(doomed.snapshot().history["loss"]) > 0)
+    doomed._process.kill()  # as if the machine ran out of memory
+    assert wait_for(lambda: doomed.snapshot().status == "failed", 5.0)
+    assert "ended unexpectedly" in doomed.snapshot().error
+    ok = manager.submit("s", TINY, SHORT, data)
+    assert wait_for(lambda: ok.snapshot().status == "finished")
+
+
+def test_the_result_is_the_model_the_process_trained(data):
+    """Weights come back from the training process intact: same seed, same weights as training here."""
+    from playground.train import train
+
+    run = RunManager(max_concurrent=1).submit("s", TINY, SHORT, data)
+    assert wait_for(lambda: run.snapshot().status == "finished")
+    here = train(TINY, data, SHORT)
+    theirs, ours = run.result.model.state_dict(), here.model.state_dict()
+    assert theirs.keys() == ours.keys()
+    assert all(torch.equal(theirs[k], ours[k]) for k in ours)
+    assert run.result.evaluation.accuracy == here.evaluation.accuracy
+    assert run.snapshot().history["loss"] == here.history["loss"]
