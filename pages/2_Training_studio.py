@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground import models
-from playground.runs import RunError
+from playground.runs import ACTIVE, RunError
 from playground.train_figures import curves_figure
 from ui.common import session_id, setup_page
 from ui.training import (
@@ -16,6 +16,8 @@ from ui.training import (
     samples_grid,
     sharing_lesson,
 )
+
+CURVES_SECONDS = 2.0  # the chart is the costliest thing to redraw in the browser: every 2 s, the rest every 1 s
 
 setup_page("Training studio", "🏋️")
 st.title("🏋️ Training studio")
@@ -52,17 +54,23 @@ if a.button("▶ Train", type="primary", disabled=not ready or active is not Non
 if active is not None and b.button("■ Stop", key=f"{P}_stop"):
     active.stop()
 log_scale = st.toggle("Log scale for the loss", key=f"{P}_log")
+# Chromium repaints every frame of an animation in software: the progress bar's slide and the status
+# icon cost the training run more CPU than everything else on the page. Draw them still.
+st.html(
+    "<style>[data-testid='stProgress'] *, [data-testid='stStatusWidget'] *"
+    " {transition: none !important; animation: none !important;}</style>"
+)
+ticking = active is not None
 
 
-@st.fragment(run_every=1.0 if active is not None else None)
-def live() -> None:
-    """Progress and curves, redrawn from the run's state every second while it trains."""
+@st.fragment(run_every=1.0 if ticking else None)
+def status() -> None:
+    """The run's progress, redrawn every second while it trains; a full rerun once it has ended."""
     runs = manager.runs_for(sid)
     if not runs:
         st.caption("No run yet: press Train. Training keeps going while you look at other pages.")
         return
-    snaps = [r.snapshot() for r in runs]
-    now = snaps[-1]
+    now = runs[-1].snapshot()
     n_test = len(data.test_labels) if data is not None else 10_000
     if now.status == "queued":
         st.info(f"Waiting for a free slot: position {now.queue_position} in the queue.")
@@ -78,14 +86,21 @@ def live() -> None:
         st.error(f"The run failed: {now.error}")
     else:
         st.success(
-            f"Run {len(snaps)} {now.status}: test accuracy **{now.accuracy:.2%}** on {n_test:,} test images "
+            f"Run {len(runs)} {now.status}: test accuracy **{now.accuracy:.2%}** on {n_test:,} test images "
             f"({now.images_per_sec:,.0f} images/s)."
         )
         st.page_link("pages/3_Inspect_model.py", label="Inspect the trained model", icon="🔬")
-    history = [(f"run {i + 1}", s.history) for i, s in enumerate(snaps)][-6:]
-    st.plotly_chart(curves_figure(history, log_scale), key=f"{P}_curves")
-    if active is not None and now.status not in ("queued", "running", "stopping", "evaluating"):
-        st.rerun()  # the run ended: a full rerun re-enables Train and stops the timer
+    if ticking and now.status not in ACTIVE:
+        st.rerun()  # the run ended: a full rerun re-enables Train, stops the timers and draws the final curves
 
 
-live()
+@st.fragment(run_every=CURVES_SECONDS if ticking else None)
+def curves() -> None:
+    """Loss and accuracy of this session's runs (the last six), redrawn every few seconds while one trains."""
+    history = [(f"run {i + 1}", r.snapshot().history) for i, r in enumerate(manager.runs_for(sid))][-6:]
+    if history:
+        st.plotly_chart(curves_figure(history, log_scale), key=f"{P}_curves")
+
+
+status()
+curves()
