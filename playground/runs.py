@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from multiprocessing import spawn
 
 import torch
 import torch.multiprocessing as mp
@@ -30,8 +31,27 @@ from playground.train import Done, Eval, Step, TrainConfig, TrainResult, train
 
 ACTIVE = ("queued", "running", "stopping", "evaluating")
 FLUSH_SECONDS = 0.25  # the child sends its step events in bundles at most this often
+PROCESS_PREFIX = "cnn-playground-train-"
 _CTX = mp.get_context("forkserver")
-_CTX.set_forkserver_preload(["__main__", "playground.train"])  # torch imported once, shared by every run
+_CTX.set_forkserver_preload(["playground.train"])  # torch imported once, shared by every run
+_preparation_data = spawn.get_preparation_data
+
+
+def _without_main(name: str) -> dict:
+    """multiprocessing's start-up data, minus the parent's ``__main__`` for our training processes.
+
+    A new process normally re-imports the parent's main script. Under Streamlit that is the page script
+    (Streamlit installs each page as ``__main__``), so every training process would run the page.
+    The training process needs only ``playground``, so it is told to leave ``__main__`` alone.
+    """
+    data = _preparation_data(name)
+    if name.startswith(PROCESS_PREFIX):
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
+
+
+spawn.get_preparation_data = _without_main
 
 
 class RunError(RuntimeError):
@@ -119,7 +139,7 @@ class Run:
         config = TrainConfig(**{**self.config.__dict__, "threads": self.config.threads or threads})
         events = _CTX.Queue()
         process = _CTX.Process(target=_child, args=(self.spec, self.data, config, self._stop, events),
-                               daemon=True, name=f"train-{self.id}")  # fmt: skip
+                               daemon=True, name=PROCESS_PREFIX + self.id)  # fmt: skip
         self._process = process
         try:
             process.start()  # may raise (e.g. no processes left): then the run fails like any other error

@@ -99,3 +99,19 @@ def test_the_result_is_the_model_the_process_trained(data):
     assert all(torch.equal(theirs[k], ours[k]) for k in ours)
     assert run.result.evaluation.accuracy == here.evaluation.accuracy
     assert run.snapshot().history["loss"] == here.history["loss"]
+
+
+def test_a_training_process_does_not_run_the_main_script(data, tmp_path, monkeypatch):
+    """Streamlit installs the page script as __main__; a training process must not run it again."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    run = RunManager(max_concurrent=1).submit("s", TINY, SHORT, data)
+    assert wait_for(lambda: run.snapshot().status == "finished")
+    assert not marker.exists()

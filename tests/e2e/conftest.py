@@ -58,11 +58,16 @@ def _free_port() -> int:
 
 
 def start_server(env: dict | None = None, timeout: float = 60) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a free loopback port; return the process and its URL."""
+    """Start ``streamlit run app.py`` on a free loopback port; return the process and its URL.
+
+    The ``streamlit`` command itself, as the README runs it (not ``python -m streamlit``): training
+    processes start differently under each, and this is the one users have.
+    """
     port = _free_port()
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-        "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
+        str(Path(sys.executable).with_name("streamlit")), "run", "app.py", "--server.headless=true",
+        f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
     ]  # fmt: skip
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"server-{port}.log", "wb")  # noqa: SIM115 (closed with the process)
