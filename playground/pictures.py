@@ -24,9 +24,9 @@ from playground.figures import _LUTS, NUMBERS_MAX, SIGNED_SCALE, UNSIGNED_SCALE,
 # per screen pixel: text and cell edges stay sharp on high-DPI screens and projectors.
 WIDTH = 440
 PAD = 10
-TITLE_SIZE = 32
-TICK_SIZE = 24
-BAR_HEIGHT = 16
+TITLE_SIZE = 38
+TICK_SIZE = 28
+BAR_HEIGHT = 18
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 GAP = (255, 255, 255)  # the lines between the cells of small maps, as plotly's xgap/ygap
 HIGHLIGHT, FIELD_BOX, SELECTED = (255, 212, 0), (255, 109, 0), (0, 200, 83)  # as figures._overlay
@@ -153,24 +153,31 @@ def _colorbar(draw: ImageDraw.ImageDraw, canvas: Image.Image, scale: str, lo: fl
 
 def _canvas(
     pixels: np.ndarray,
+    shape: tuple[int, int],
     title: str,
     width: int,
     draw_map: Callable[[ImageDraw.ImageDraw, int, int], None],
     bar: tuple[str, float, float, bool] | None = None,
+    bar_space: bool = False,
 ) -> Image.Image:
-    """Title, then the map centred (``draw_map`` draws over it), then an optional colour bar."""
+    """Title, then the map centred (``draw_map`` draws over it), then a colour bar (or, with ``bar_space``, its room).
+
+    The map gets the height it would have if it filled the width exactly (``shape`` is its cells'
+    (H, W)), so maps of one aspect ratio line up in a row whatever their pixels per cell.
+    """
     title_font = _fitting_font(title, TITLE_SIZE, width - 2 * PAD)
     title_h = TITLE_SIZE + 12
     map_h, map_w = pixels.shape[:2]
-    bar_h = BAR_HEIGHT + TICK_SIZE + 20 if bar else 0
-    canvas = Image.new("RGB", (width, PAD + title_h + map_h + bar_h + PAD), "white")
+    area_h = max(map_h, round((width - 2 * PAD) * shape[0] / max(shape)))
+    bar_h = BAR_HEIGHT + TICK_SIZE + 20 if bar or bar_space else 0
+    canvas = Image.new("RGB", (width, PAD + title_h + area_h + bar_h + PAD), "white")
     draw = ImageDraw.Draw(canvas)
     draw.text((width // 2, PAD + TITLE_SIZE // 2), title, fill="black", font=title_font, anchor="mm")
-    x0, y0 = (width - map_w) // 2, PAD + title_h
+    x0, y0 = (width - map_w) // 2, PAD + title_h + (area_h - map_h) // 2
     canvas.paste(Image.fromarray(np.ascontiguousarray(pixels)), (x0, y0))
     draw_map(draw, x0, y0)
     if bar:
-        _colorbar(draw, canvas, *bar[:3], y=y0 + map_h + 12, signed=bar[3])
+        _colorbar(draw, canvas, *bar[:3], y=PAD + title_h + area_h + 12, signed=bar[3])
     return canvas
 
 
@@ -215,7 +222,8 @@ def _map_canvas(
             _numbers(draw, values, pixels, x0, y0, k)
         _outlines(draw, x0, y0, pixels.shape[:2], k, highlight, selected)
 
-    return _canvas(pixels, title, width, draw_map, (scale, lo, hi, signed) if colorbar else None), k
+    bar = (scale, lo, hi, signed) if colorbar else None
+    return _canvas(pixels, values.shape, title, width, draw_map, bar), k
 
 
 def map_picture(
@@ -259,7 +267,8 @@ def rgb_picture(
     def draw_map(draw: ImageDraw.ImageDraw, x0: int, y0: int) -> None:
         _outlines(draw, x0, y0, pixels.shape[:2], k, highlight, None)
 
-    return _encode(_canvas(pixels, title, width, draw_map), sharp=k >= 4)
+    # No colour bar (the colours are the pixel values) but its room, so a row of maps lines up.
+    return _encode(_canvas(pixels, image.shape[1:], title, width, draw_map, bar_space=True), sharp=k >= 4)
 
 
 def cell_picture(panels: list[tuple[str, torch.Tensor, bool]]) -> Picture:
@@ -269,9 +278,10 @@ def cell_picture(panels: list[tuple[str, torch.Tensor, bool]]) -> Picture:
         panels: (title, values, signed) for each panel; each is drawn as ``map_picture`` draws it, without colour bar.
     """
     canvases = [_map_canvas(values, title, signed, colorbar=False)[0] for title, values, signed in panels]
-    out = Image.new("RGB", (sum(c.width for c in canvases), max(c.height for c in canvases)), "white")
+    gap = 2 * PAD
+    out = Image.new("RGB", (sum(c.width + gap for c in canvases) - gap, max(c.height for c in canvases)), "white")
     x = 0
     for c in canvases:
         out.paste(c, (x, 0))
-        x += c.width
+        x += c.width + gap
     return _encode(out, sharp=True)

@@ -7,7 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from playground.pictures import PAD, WIDTH, cell_picture, map_picture, rgb_picture
+from playground.pictures import PAD, TITLE_SIZE, WIDTH, cell_picture, map_picture, rgb_picture
+
+TOP = PAD + TITLE_SIZE + 12  # first row of the map
 
 
 def pixels(picture) -> np.ndarray:
@@ -30,7 +32,7 @@ def test_small_maps_are_sharp_pngs_with_whole_pixels_per_cell():
     assert picture.format == "PNG"
     rgb = pixels(picture)
     k = (WIDTH - 2 * PAD) // 2
-    top = PAD + 32 + 12
+    top = TOP
     left = (WIDTH - 2 * k) // 2
     assert tuple(rgb[top + 5, left + 5]) == tuple(rgb[top + k - 5, left + 5])  # one colour across a cell
     assert rgb[top + 5, left + 5][2] > 90 > rgb[top + 5, left + 5][0]  # −1: blue
@@ -40,7 +42,7 @@ def test_small_maps_are_sharp_pngs_with_whole_pixels_per_cell():
 def test_zero_is_white_and_the_scale_is_symmetric():
     rgb = pixels(map_picture(torch.tensor([[0.0, 10.0], [-2.0, 0.0]]), "t"))
     k = (WIDTH - 2 * PAD) // 2
-    top, left = PAD + 32 + 12, (WIDTH - 2 * k) // 2
+    top, left = TOP, (WIDTH - 2 * k) // 2
     zero = rgb[top + 8, left + 8]
     assert (zero >= 240).all()  # the cell holding 0 (away from its number) is white
     two_below = rgb[top + k + 8, left + 8]  # −2 on a ±10 scale: a pale blue
@@ -51,14 +53,14 @@ def test_a_3x3_map_shows_its_numbers():
     values = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
     with_numbers = pixels(map_picture(values, "t", colorbar=False))
     k = (WIDTH - 2 * PAD) // 3
-    top, left = PAD + 32 + 12, (WIDTH - 3 * k) // 2
+    top, left = TOP, (WIDTH - 3 * k) // 2
     centre = with_numbers[top + k // 2 - 12 : top + k // 2 + 12, left + k // 2 - 12 : left + k // 2 + 12]
     corner = with_numbers[top + 4 : top + 28, left + 4 : left + 28]
     assert len(np.unique(centre.reshape(-1, 3), axis=0)) > 5  # glyph edges: many shades
     assert len(np.unique(corner.reshape(-1, 3), axis=0)) == 1  # plain cell colour
     big = pixels(map_picture(torch.arange(400.0).reshape(20, 20), "t", colorbar=False))
     k = (WIDTH - 2 * PAD) // 20
-    top, left = PAD + 32 + 12, (WIDTH - 20 * k) // 2
+    top, left = TOP, (WIDTH - 20 * k) // 2
     cell = big[top + 2 * k + 2 : top + 3 * k - 2, left + 2 * k + 2 : left + 3 * k - 2]
     assert len(np.unique(cell.reshape(-1, 3), axis=0)) == 1  # beyond 16×16: no numbers
 
@@ -76,7 +78,7 @@ def test_colour_bar_runs_blue_to_red_under_the_map():
 def test_gray_input_and_rgb_photo():
     gray = pixels(map_picture(torch.tensor([[0.0, 255.0]]), "Input", signed=False, colorbar=False))
     k = (WIDTH - 2 * PAD) // 2
-    top, left = PAD + 32 + 12, (WIDTH - 2 * k) // 2
+    top, left = TOP, (WIDTH - 2 * k) // 2
     assert (gray[top + 5, left + 5] < 10).all() and (gray[top + 5, left + k + 5] > 245).all()
     photo = torch.zeros(3, 400, 300)
     photo[0] = 255  # pure red
@@ -105,4 +107,4 @@ def test_cell_picture_puts_panels_side_by_side():
     a = torch.arange(9.0).reshape(3, 3)
     picture = cell_picture([("Patch", a, False), ("Weights", -a, True), ("Products", a * -a, True)])
     assert picture.format == "PNG"
-    assert pixels(picture).shape[1] == 3 * WIDTH
+    assert pixels(picture).shape[1] == 3 * WIDTH + 2 * 2 * PAD  # three panels, two gaps

@@ -68,7 +68,11 @@ def _cell_view(stages: Stages, act: ActivationSpec, channel: int, playing: bool)
     with right:
         st.plotly_chart(
             map_figure(
-                stages.conv[channel], f"Convolution output: cell ({row}, {col})", selected=(row, col), clickable=True
+                stages.conv[channel],
+                f"Convolution output: cell ({row}, {col})",
+                selected=(row, col),
+                clickable=True,
+                height=max(300, min(600, round(520 * h / w) + 90)),  # a half-width column: as tall as the map needs
             ),
             key=f"{P}_outmap",
             on_select=lambda: _clicked(w, n),
