@@ -76,12 +76,11 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
     patches = [_record_media(media)]
     if naive:  # the page imports these by name on every run, so the patches reach it
         import playground.figures as figs
-        import playground.pictures as pics
-        import ui.common
+        import ui.pictures
 
         patches += [
-            mock.patch.object(pics, "map_picture", _naive_picture),
-            mock.patch.object(ui.common, "show_picture", _naive_show),
+            mock.patch.object(ui.pictures, "map_picture", _naive_picture),
+            mock.patch.object(ui.pictures, "show_picture", _naive_show),
             mock.patch.object(figs, "HEATMAP_MAX", 10**9),
         ]
     for p in patches:
@@ -100,7 +99,8 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
         assert not at.exception, at.exception
         times = []
         for i in range(repeats):
-            widget = at.number_input(key="cx_bias").set_value(float(i % 2))
+            # A new bias each time: cached pictures of earlier values must not flatter the figure.
+            widget = at.number_input(key="cx_bias").set_value(float(i + 1))
             t = time.perf_counter()
             widget.run()
             times.append(time.perf_counter() - t)
@@ -113,7 +113,7 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
 def browser_latency(repeats: int) -> tuple[float | None, float | None]:
     """(median slider→screen seconds, startup seconds) in Chromium, or (None, None) without it."""
     sys.path.insert(0, str(ROOT))
-    from tests.e2e.conftest import ARGS, CHROMIUM, start_server, stop_server
+    from tests.e2e.conftest import ARGS, CHROMIUM, start_server, stop_server, wait_idle
 
     if not Path(CHROMIUM).exists():
         return None, None
@@ -133,6 +133,11 @@ def browser_latency(repeats: int) -> tuple[float | None, float | None]:
             page.wait_for_timeout(1500)
             samples = []
             for i in range(repeats):
+                # Untimed: a new bias first, so the timed stride change meets no cached maps of its values.
+                bias = page.locator(".st-key-cx_bias input")
+                bias.fill(str(i + 1))
+                bias.press("Enter")
+                wait_idle(page)
                 caption = page.locator("[data-testid='stCaptionContainer']", has_text="shape 1×").nth(2)
                 before = caption.inner_text()
                 box = page.locator(".st-key-cx_stride_w input")

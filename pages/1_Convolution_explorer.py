@@ -6,10 +6,10 @@ import torch
 from playground import images
 from playground.conv import ConfigError, Stages, run
 from playground.explain import fmt
-from playground.pictures import map_picture, rgb_picture
-from ui.common import setup_page, show_picture
+from ui.common import setup_page
 from ui.explorer_controls import P, Settings, settings_sidebar
 from ui.image_input import image_input
+from ui.pictures import map_picture, rgb_picture, show_picture
 from ui.step_through import step_through
 
 setup_page("Convolution explorer", "🔍")

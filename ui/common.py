@@ -7,8 +7,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground.pictures import Picture
-
 ROOT = Path(__file__).resolve().parents[1]
 # Our own sidebar menu (Streamlit's automatic one is off in .streamlit/config.toml) so labels read well:
 # the classic pages/ routing stays, so every page keeps its deep link, e.g. /Convolution_explorer.
@@ -43,9 +41,3 @@ def setup_page(title: str, icon: str) -> None:
 def session_id() -> str:
     """A stable id for this browser session (runs and uploads belong to it)."""
     return st.session_state.setdefault("session_id", uuid.uuid4().hex)
-
-
-def show_picture(picture: Picture, key: str) -> None:
-    """A static map as an image, in a container keyed ``key`` (so ``.st-key-<key>`` finds it)."""
-    with st.container(key=key):
-        st.image(picture.data, output_format=picture.format)

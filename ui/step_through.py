@@ -7,8 +7,7 @@ import streamlit as st
 from playground.conv import ActivationSpec, Stages
 from playground.explain import explain, fmt
 from playground.figures import map_figure
-from playground.pictures import WIDTH, cell_picture, map_picture, rgb_picture
-from ui.common import show_picture
+from ui.pictures import WIDTH, cell_picture, map_picture, rgb_picture, show_picture
 
 P = "cx"
 CLICKABLE = {"displayModeBar": False}
