@@ -14,9 +14,12 @@ __all__ = ["WIDTH", "cell_picture", "map_picture", "rgb_picture", "show_picture"
 
 
 def _digest(t: torch.Tensor) -> bytes:
-    """Every value counts (st.cache_data would pickle a tensor, or only sample a large array)."""
+    """Every value counts (st.cache_data would pickle a tensor, or only sample a large array).
+
+    SHA-256 because CPUs hash it in hardware: ~3× faster than BLAKE2 on a 3 MB photo here.
+    """
     t = t.detach().contiguous()
-    return hashlib.blake2b(t.numpy(), digest_size=16).digest() + str((t.dtype, tuple(t.shape))).encode()
+    return hashlib.sha256(t.numpy()).digest() + str((t.dtype, tuple(t.shape))).encode()
 
 
 _cached = st.cache_data(max_entries=64, show_spinner=False, hash_funcs={torch.Tensor: _digest})
