@@ -24,9 +24,9 @@ from playground.figures import _LUTS, NUMBERS_MAX, SIGNED_SCALE, UNSIGNED_SCALE,
 # per screen pixel: text and cell edges stay sharp on high-DPI screens and projectors.
 WIDTH = 440
 PAD = 10
-TITLE_SIZE = 38
-TICK_SIZE = 28
-BAR_HEIGHT = 18
+TITLE_SIZE = 46
+TICK_SIZE = 34
+BAR_HEIGHT = 20
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 GAP = (255, 255, 255)  # the lines between the cells of small maps, as plotly's xgap/ygap
 HIGHLIGHT, FIELD_BOX, SELECTED = (255, 212, 0), (255, 109, 0), (0, 200, 83)  # as figures._overlay
@@ -97,7 +97,7 @@ def _numbers(draw: ImageDraw.ImageDraw, values: torch.Tensor, rgb: np.ndarray, x
     """Write each cell's value in its cell, black on light colours and white on dark ones."""
     labels = [[fmt(v, 2) for v in row] for row in values.tolist()]
     widest = max((label for row in labels for label in row), key=len)
-    font = _fitting_font(widest, min(30, int(k * 0.45)), k - 8)
+    font = _fitting_font(widest, min(44, int(k * 0.45)), k - 8)
     for r, row in enumerate(labels):
         for c, label in enumerate(row):
             cx, cy = (c + 0.5) * k, (r + 0.5) * k

@@ -20,7 +20,8 @@ def pixels(picture) -> np.ndarray:
 
 @pytest.mark.parametrize("size", [1, 3, 16, 17, 126, 512])
 def test_every_size_gives_a_picture_of_the_canvas_width(size):
-    picture = map_picture(torch.randn(size, size), "Convolution")
+    ramp = torch.arange(size, dtype=torch.float32)
+    picture = map_picture(torch.sin(ramp[:, None] / 5) * torch.cos(ramp / 7), "Convolution")  # image-like, not noise
     rgb = pixels(picture)
     assert rgb.shape[1] == WIDTH and rgb.shape[0] > WIDTH  # title and colour bar below and above the map
     assert picture.format == ("PNG" if (WIDTH - 2 * PAD) // size >= 4 else "JPEG")  # cells of 4+ px: sharp PNG
@@ -56,7 +57,7 @@ def test_a_3x3_map_shows_its_numbers():
     top, left = TOP, (WIDTH - 3 * k) // 2
     centre = with_numbers[top + k // 2 - 12 : top + k // 2 + 12, left + k // 2 - 12 : left + k // 2 + 12]
     corner = with_numbers[top + 4 : top + 28, left + 4 : left + 28]
-    assert len(np.unique(centre.reshape(-1, 3), axis=0)) > 5  # glyph edges: many shades
+    assert (centre.sum(-1) < 150).any()  # a black digit on the light cell
     assert len(np.unique(corner.reshape(-1, 3), axis=0)) == 1  # plain cell colour
     big = pixels(map_picture(torch.arange(400.0).reshape(20, 20), "t", colorbar=False))
     k = (WIDTH - 2 * PAD) // 20
