@@ -2,7 +2,8 @@
 
 1. Server time of one rerun after a control change (512×512 RGB photo, 3×3 kernel), measured with
    AppTest, beside the same rerun with the naive rendering (every map as a JSON heatmap).
-2. Bytes the rerun sends to the browser (the serialized elements), ours vs naive.
+2. Bytes the rerun sends to the browser: the serialized elements plus the images they link to
+   (counted even when unchanged, though the browser would reuse them), ours vs naive.
 3. In Chromium: from a slider change to the updated output on screen (if /usr/bin/chromium exists).
 4. ``streamlit run`` to the first rendered page.
 
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 from unittest import mock
 
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,20 +34,53 @@ def _naive_map_figure(values, title="", **_):
     return go.Figure(go.Heatmap(z=values.detach().float().tolist(), colorscale="RdBu_r"), layout={"title": title})
 
 
-def _sent_bytes(at: AppTest) -> int:
+def _naive_picture(values, title="", **_):
+    return _naive_map_figure(values, title)
+
+
+def _naive_show(picture, key):
+    """Show the naive figure as a chart (RGB pictures stay pictures, as they always were)."""
+    import plotly.graph_objects as go
+    import streamlit as st
+
+    if isinstance(picture, go.Figure):
+        st.plotly_chart(picture, key=key)
+    else:
+        with st.container(key=key):
+            st.image(picture.data, output_format=picture.format)
+
+
+def _sent_bytes(at: AppTest, media: dict[str, int]) -> int:
     total = 0
     for kind in ("plotly_chart", "markdown", "latex", "code", "caption", "image"):
         total += sum(len(el.proto.SerializeToString()) for el in at.get(kind))
+    for el in at.get("image"):  # the images themselves, fetched by URL
+        total += sum(media[img.url.rsplit("/", 1)[-1].split(".")[0]] for img in el.proto.imgs)
     return total
 
 
-def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
-    patches = []
-    if naive:
-        import playground.figures as figs
+def _record_media(media: dict[str, int]) -> mock._patch:
+    """Record the size of every file st.image stores, by file id."""
+    real = MemoryMediaFileStorage.load_and_get_id
 
-        patches = [
-            mock.patch.object(figs, "map_figure", _naive_map_figure),
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+        file_id = real(self, path_or_data, mimetype, kind, filename)
+        media[file_id] = len(path_or_data)
+        return file_id
+
+    return mock.patch.object(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+
+
+def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
+    media: dict[str, int] = {}
+    patches = [_record_media(media)]
+    if naive:  # the page imports these by name on every run, so the patches reach it
+        import playground.figures as figs
+        import ui.pictures
+
+        patches += [
+            mock.patch.object(ui.pictures, "map_picture", _naive_picture),
+            mock.patch.object(ui.pictures, "show_picture", _naive_show),
             mock.patch.object(figs, "HEATMAP_MAX", 10**9),
         ]
     for p in patches:
@@ -64,11 +99,12 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
         assert not at.exception, at.exception
         times = []
         for i in range(repeats):
-            widget = at.number_input(key="cx_bias").set_value(float(i % 2))
+            # A new bias each time: cached pictures of earlier values must not flatter the figure.
+            widget = at.number_input(key="cx_bias").set_value(float(i + 1))
             t = time.perf_counter()
             widget.run()
             times.append(time.perf_counter() - t)
-        return times, _sent_bytes(at)
+        return times, _sent_bytes(at, media)
     finally:
         for p in patches:
             p.stop()
@@ -77,7 +113,7 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
 def browser_latency(repeats: int) -> tuple[float | None, float | None]:
     """(median slider→screen seconds, startup seconds) in Chromium, or (None, None) without it."""
     sys.path.insert(0, str(ROOT))
-    from tests.e2e.conftest import ARGS, CHROMIUM, start_server, stop_server
+    from tests.e2e.conftest import ARGS, CHROMIUM, start_server, stop_server, wait_idle
 
     if not Path(CHROMIUM).exists():
         return None, None
@@ -97,6 +133,11 @@ def browser_latency(repeats: int) -> tuple[float | None, float | None]:
             page.wait_for_timeout(1500)
             samples = []
             for i in range(repeats):
+                # Untimed: a new bias first, so the timed stride change meets no cached maps of its values.
+                bias = page.locator(".st-key-cx_bias input")
+                bias.fill(str(i + 1))
+                bias.press("Enter")
+                wait_idle(page)
                 caption = page.locator("[data-testid='stCaptionContainer']", has_text="shape 1×").nth(2)
                 before = caption.inner_text()
                 box = page.locator(".st-key-cx_stride_w input")

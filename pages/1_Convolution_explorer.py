@@ -6,10 +6,10 @@ import torch
 from playground import images
 from playground.conv import ConfigError, Stages, run
 from playground.explain import fmt
-from playground.figures import map_figure, rgb_figure
 from ui.common import setup_page
 from ui.explorer_controls import P, Settings, settings_sidebar
 from ui.image_input import image_input
+from ui.pictures import map_picture, rgb_picture, show_picture
 from ui.step_through import step_through
 
 setup_page("Convolution explorer", "🔍")
@@ -19,7 +19,6 @@ st.caption(
     "and every number can be traced back to the arithmetic below."
 )
 settings: Settings = settings_sidebar()
-CHART = {"displayModeBar": False, "staticPlot": True}  # pictures, not widgets: plotly skips its hover and drag layers
 RGB_NAMES = ("red", "green", "blue")
 
 
@@ -51,12 +50,10 @@ with right:
     st.markdown(f"**{source_note}** Pixel values run from 0 (black) to 255 (white).")
     kernel = torch.tensor(settings.conv.filters[0])
     shown = kernel.flip(-1, -2) if settings.conv.flip else kernel
-    k1, k2 = st.columns([1, 1])
-    k1.plotly_chart(
-        map_figure(shown, "Kernel" + (" (flipped)" if settings.conv.flip else ""), height=260, colorbar=False),
-        key=f"{P}_kernel",
-        config=CHART,
-    )
+    k1, k2 = st.columns([1, 2])
+    with k1:
+        title = "Kernel" + (" (flipped)" if settings.conv.flip else "")
+        show_picture(map_picture(shown, title, colorbar=False), key=f"{P}_kernel")
     k2.markdown(
         f"**{settings.filter_names[0]}**, {len(kernel)}×{len(kernel[0])}"
         + (f", plus {len(settings.filter_names) - 1} more filter(s)" if len(settings.filter_names) > 1 else "")
@@ -70,11 +67,9 @@ try:
 except ConfigError as e:
     st.error(f"This configuration cannot be computed. {e}")
     st.latex(r"W_{out} = \left\lfloor\frac{W + P_{before} + P_{after} - D(F-1) - 1}{S}\right\rfloor + 1")
-    st.plotly_chart(
-        rgb_figure(image, "Input") if image.shape[0] == 3 else map_figure(image[0], "Input", signed=False),
-        key=f"{P}_input_only",
-        config=CHART,
-    )
+    with st.columns(3)[0]:
+        pic = rgb_picture(image, "Input") if image.shape[0] == 3 else map_picture(image[0], "Input", signed=False)
+        show_picture(pic, key=f"{P}_input_only")
     st.stop()
 
 # Which output channel to show when there are several.
@@ -99,30 +94,24 @@ def stage_row(stages: Stages, channel: int) -> None:
     cols = st.columns(5 if stages.pooled is not None else 4)
     color = stages.input.shape[0] == 3
     in_ch = channel if stages.groups > 1 else 0
-    _, h, w = stages.padded.shape
-    height = max(200, min(340, round(210 * h / w) + 90))  # ~210 px wide columns: no empty bands above and below
     with cols[0]:
-        fig = (
-            rgb_figure(stages.input, "Input", height)
-            if color
-            else map_figure(stages.input[0], "Input", signed=False, height=height)
-        )
-        st.plotly_chart(fig, key=f"{P}_s_input", config=CHART)
+        pic = rgb_picture(stages.input, "Input") if color else map_picture(stages.input[0], "Input", signed=False)
+        show_picture(pic, key=f"{P}_s_input")
         st.caption(f"shape {shape_text(stages.input)} (C×H×W)")
     with cols[1]:
-        fig = (
-            rgb_figure(stages.padded, "Padded input")
+        pic = (
+            rgb_picture(stages.padded, "Padded input")
             if color
-            else map_figure(stages.padded[in_ch], "Padded input", signed=False)
+            else map_picture(stages.padded[in_ch], "Padded input", signed=False)
         )
-        st.plotly_chart(fig, key=f"{P}_s_padded", config=CHART)
+        show_picture(pic, key=f"{P}_s_padded")
         st.caption(f"shape {shape_text(stages.padded)}")
     maps = [("Convolution", stages.conv), (f"{settings.act.name} activation", stages.activated)]
     if stages.pooled is not None:
         maps.append((f"{settings.pool.kind} pooling", stages.pooled))
     for col, (title, t) in zip(cols[2:], maps, strict=True):
         with col:
-            st.plotly_chart(map_figure(t[channel], title, height=height), key=f"{P}_s_{title.split()[0]}", config=CHART)
+            show_picture(map_picture(t[channel], title), key=f"{P}_s_{title.split()[0]}")
             lo, hi = fmt(float(t[channel].min())), fmt(float(t[channel].max()))
             st.caption(f"shape {shape_text(t)}  \nrange {lo} … {hi}")
     st.caption(

@@ -245,17 +245,6 @@ def _overlay(highlight: Iterable[tuple[int, int]], selected: tuple[int, int] | N
     return shapes
 
 
-def rgb_figure(
-    image: torch.Tensor, title: str = "", height: int = 340, highlight: Iterable[tuple[int, int]] = ()
-) -> go.Figure:
-    """A (3, H, W) image with values 0..255 as a colour picture, cells outlined as in ``map_figure``."""
-    _, h, w = image.shape
-    rgb = _shrink(image.clamp(0, 255)).round().to(torch.uint8).permute(1, 2, 0).numpy()
-    return _figure(
-        [_png_trace(np.ascontiguousarray(rgb), h, w)], _layout(title, h, w, height, _overlay(highlight, None))
-    )
-
-
 def activation_figure(fn: Callable[[torch.Tensor], torch.Tensor], name: str, height: int = 180) -> go.Figure:
     """A small plot of an activation function ``fn`` (tensor → tensor) over [−5, 5]."""
     x = torch.linspace(-5, 5, 201)
@@ -272,71 +261,3 @@ def activation_figure(fn: Callable[[torch.Tensor], torch.Tensor], name: str, hei
             "yaxis": axis,
         },
     )
-
-
-def cell_figure(panels: list[tuple[str, torch.Tensor, bool]], height: int = 300) -> go.Figure:
-    """Small (kH, kW) maps side by side in one figure, e.g. patch, weights and products of one output cell.
-
-    One figure instead of three: each chart costs the browser a full plotly mount on every rerun.
-
-    Args:
-        panels: (title, values, signed) for each panel.
-    """
-    n = len(panels)
-    gap = 0.06
-    width = (1 - gap * (n - 1)) / n
-    data, layout = (
-        [],
-        {
-            "height": height,
-            "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-            "font": FONT,
-            "dragmode": False,
-            "annotations": [],
-        },
-    )
-    for i, (title, values, signed) in enumerate(panels):
-        values = values.detach().float()
-        h, w = values.shape
-        scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
-        lo, hi = value_range(values, signed)
-        suffix = "" if i == 0 else str(i + 1)
-        axes = {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
-        data.append(
-            {
-                "type": "heatmap",
-                "z": values.numpy(),
-                "zmin": lo,
-                "zmax": hi,
-                "colorscale": _SCALES[scale],
-                "showscale": False,
-                "xgap": 1,
-                "ygap": 1,
-                **axes,
-                "hovertemplate": "row %{y}, col %{x}: %{z:.4g}<extra></extra>",
-            }
-        )
-        if max(h, w) <= NUMBERS_MAX:
-            data.append({**_numbers(values, lo, hi, scale), **axes})
-        x0 = i * (width + gap)
-        axis = {"showgrid": False, "zeroline": False, "dtick": 1, "constrain": "domain"}
-        layout[f"xaxis{suffix}"] = {**axis, "domain": [x0, x0 + width], "range": [-0.5, w - 0.5]}
-        layout[f"yaxis{suffix}"] = {
-            **axis,
-            "range": [h - 0.5, -0.5],
-            "scaleanchor": f"x{suffix}",
-            "anchor": f"x{suffix}",
-        }
-        layout["annotations"].append(
-            {
-                "text": f"<b>{title}</b>",
-                "x": x0 + width / 2,
-                "y": 1.0,
-                "xref": "paper",
-                "yref": "paper",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 17},
-            }
-        )
-    return _figure(data, layout)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from playground.conv import ActivationSpec, activate
-from playground.figures import HEATMAP_MAX, activation_figure, map_figure, rgb_figure, value_range
+from playground.figures import HEATMAP_MAX, activation_figure, map_figure, value_range
 
 
 def validated(fig: go.Figure) -> go.Figure:
@@ -42,20 +42,8 @@ def test_signed_range_is_symmetric_so_white_means_zero():
     assert value_range(torch.tensor([2.0, 2.0]), signed=False) == (2.0, 3.0)
 
 
-def test_rgb_and_activation_figures_are_valid():
-    validated(rgb_figure(torch.rand(3, 400, 300) * 255, "photo", highlight=[(1, 1), (1, 2)]))
+def test_activation_figure_is_valid():
     fig = activation_figure(lambda x: activate(x, ActivationSpec("ReLU")), "ReLU")
     validated(fig)
     assert float(min(fig.data[0].y)) == 0
     json.loads(fig.to_json())
-
-
-def test_cell_figure_puts_three_small_maps_in_one_valid_figure():
-    from playground.figures import cell_figure
-
-    a = torch.arange(9.0).reshape(3, 3)
-    fig = cell_figure([("Patch", a, False), ("Weights", -a, True), ("Products", a * -a, True)])
-    validated(fig)
-    heatmaps = [t for t in fig.data if t.type == "heatmap"]
-    assert [t.xaxis for t in heatmaps] == ["x", "x2", "x3"]
-    assert [a.text for a in fig.layout.annotations] == ["<b>Patch</b>", "<b>Weights</b>", "<b>Products</b>"]

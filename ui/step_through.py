@@ -6,10 +6,10 @@ import streamlit as st
 
 from playground.conv import ActivationSpec, Stages
 from playground.explain import explain, fmt
-from playground.figures import cell_figure, map_figure, rgb_figure
+from playground.figures import map_figure
+from ui.pictures import WIDTH, cell_picture, map_picture, rgb_picture, show_picture
 
 P = "cx"
-CHART = {"displayModeBar": False, "staticPlot": True}  # pictures, not widgets: plotly skips its hover and drag layers
 CLICKABLE = {"displayModeBar": False}
 SPEEDS = {"slow (1 s)": 1.0, "medium (0.5 s)": 0.5, "fast (0.25 s)": 0.25}
 
@@ -57,15 +57,21 @@ def _cell_view(stages: Stages, act: ActivationSpec, channel: int, playing: bool)
     left, right = st.columns(2)
     padded_title = f"Padded input: receptive field of cell ({row}, {col})"
     with left:
+        # A half-width column: twice the canvas of a stage column, so text is drawn at the same size.
         if stages.padded.shape[0] == 3 and stages.groups == 1:
-            fig = rgb_figure(stages.padded, padded_title, highlight=field)
+            pic = rgb_picture(stages.padded, padded_title, highlight=field, width=2 * WIDTH)
         else:
-            fig = map_figure(stages.padded[cell.in_channels[0]], padded_title, signed=False, highlight=field)
-        st.plotly_chart(fig, key=f"{P}_field", config=CHART)
+            padded = stages.padded[cell.in_channels[0]]
+            pic = map_picture(padded, padded_title, signed=False, highlight=field, width=2 * WIDTH)
+        show_picture(pic, key=f"{P}_field")
     with right:
         st.plotly_chart(
             map_figure(
-                stages.conv[channel], f"Convolution output: cell ({row}, {col})", selected=(row, col), clickable=True
+                stages.conv[channel],
+                f"Convolution output: cell ({row}, {col})",
+                selected=(row, col),
+                clickable=True,
+                height=max(300, min(600, round(520 * h / w) + 90)),  # a half-width column: as tall as the map needs
             ),
             key=f"{P}_outmap",
             on_select=lambda: _clicked(w, n),
@@ -89,9 +95,12 @@ def _cell_view(stages: Stages, act: ActivationSpec, channel: int, playing: bool)
         ("Kernel weights", cell.weights[show], True),
         ("Products", cell.products[show], True),
     ]
-    st.plotly_chart(cell_figure(panels), key=f"{P}_cell", config=CHART)
-    st.markdown("**The dot product, written out**")
-    st.code("\n".join(cell.arithmetic(limit=25)), language=None, wrap_lines=True)
+    pictures, written = st.columns([2, 1])
+    with pictures:
+        show_picture(cell_picture(panels), key=f"{P}_cell")
+    with written:
+        st.markdown("**The dot product, written out**")
+        st.code("\n".join(cell.arithmetic(limit=25)), language=None, wrap_lines=True)
     steps = [f"convolution = **{fmt(cell.conv_value)}**"]
     if cell.bias:
         steps[0] += f" (including bias {fmt(cell.bias)})"

@@ -19,7 +19,7 @@ def assert_clean(page, console_errors):
 
 def open_explorer(page, url):
     page.goto(f"{url}/Convolution_explorer")
-    page.locator(".st-key-cx_s_Convolution .js-plotly-plot").wait_for(timeout=90_000)
+    page.locator(".st-key-cx_s_Convolution img").wait_for(timeout=90_000)
     wait_idle(page)
 
 
@@ -29,7 +29,7 @@ def test_home_then_sidebar_navigation(page, app_server, console_errors):
     wait_idle(page)
     shot(page, "home")
     page.locator("[data-testid='stSidebar'] a", has_text="Convolution explorer").click()
-    page.locator(".st-key-cx_s_Convolution .js-plotly-plot").wait_for(timeout=90_000)
+    page.locator(".st-key-cx_s_Convolution img").wait_for(timeout=90_000)
     wait_idle(page)
     assert re.search(r"/Convolution_explorer$", page.url)
     shot(page, "explorer")
