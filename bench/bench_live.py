@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     print(f"| training throughput | {b:,.0f} images/s | {a:,.0f} images/s | {(b - a) / a:+.1%} | ≥ −5% |")
     print(f"| engine alone as `train()` in this process | | {c:,.0f} images/s | {(b - c) / c:+.1%} | |")
+    for name, values in (("with the page", live), ("alone, process", alone), ("alone, train()", here)):
+        print(f"<!-- {name}: {', '.join(f'{v:,.0f}' for v in values)} images/s -->")
     rss, pss, roles = sampler.peak
     parts = ", ".join(f"{role} {gb:.2f}" for role, gb in sorted(roles.items(), key=lambda kv: -kv[1]))
     print(f"| server peak memory, all its processes, PSS (shared pages split): {parts} | {pss:.2f} GB | | | ≤ 1.4 GB |")

@@ -3,7 +3,8 @@
 1. Throughput of the default network: the tutorial pipeline (torchvision dataset + ToTensor +
    Normalize + DataLoader, batch 100) against this engine (preloaded tensors, channels_last,
    batch 256), interleaved, same thread count, medians.
-2. From "Train" to ≥ 90% test accuracy with the app's default recipe, data loading included.
+2. From "Train" to ≥ 90% test accuracy with the app's default recipe, data loading included: as the
+   app runs it (a training process) and as ``python -m playground.train`` does (every core).
 3. Peak resident memory of this process.
 
 Run: ``python -m bench.bench_train [--repeats N] [--threads T]``.
@@ -24,7 +25,8 @@ import torch.nn.functional as F
 from playground.data import find_data_root, load_fashion_mnist
 from playground.evaluate import evaluate
 from playground.models import DEFAULT_SPEC, build_model
-from playground.train import Eval, TrainConfig, train, tune_allocator
+from playground.runs import ACTIVE, RunManager
+from playground.train import Eval, TrainConfig, default_threads, train, tune_allocator
 
 
 def tutorial_rate(root, n_batches: int) -> float:
@@ -55,7 +57,8 @@ def engine_rate(data, n_images: int, threads: int) -> float:
 
 
 def time_to_90(threads: int) -> tuple[float | None, float, float]:
-    """(seconds from start to the first evaluation ≥ 90%, final full-test accuracy, total seconds)."""
+    """As ``python -m playground.train`` does it, in this process with ``threads`` threads:
+    (seconds from start to the first evaluation ≥ 90%, final full-test accuracy, total seconds)."""
     start = time.perf_counter()
     data = load_fashion_mnist()
     reached: list[float] = []
@@ -67,6 +70,20 @@ def time_to_90(threads: int) -> tuple[float | None, float, float]:
     result = train(DEFAULT_SPEC, data, TrainConfig(threads=threads), on_event=watch)
     full = evaluate(result.model, data.test_images, data.test_labels).accuracy
     return (reached[0] if reached else None), full, time.perf_counter() - start
+
+
+def time_to_90_in_app() -> tuple[float | None, int]:
+    """As the Training studio does it: load the data, submit a run (a training process with the app's
+    thread count), and watch its evaluations. Returns (seconds to the first evaluation ≥ 90%, threads)."""
+    start = time.perf_counter()
+    data = load_fashion_mnist()
+    run = RunManager().submit("bench", DEFAULT_SPEC, TrainConfig(), data)
+    reached = None
+    while run.status in ACTIVE:
+        if reached is None and any(a >= 0.90 for a in run.snapshot().history["test_acc"]):
+            reached = time.perf_counter() - start
+        time.sleep(0.05)
+    return reached, run.result.config.threads if run.result else default_threads()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,13 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         engine.append(engine_rate(data, 10_240, args.threads))
     t, e = statistics.median(tutorial), statistics.median(engine)
     reached, full, total = time_to_90(args.threads)
+    in_app, app_threads = time_to_90_in_app()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # Linux reports KiB
     print(f"Threads: {args.threads}; medians of {args.repeats} interleaved repeats; torch {torch.__version__}.")
     print("| measure | CNN Playground | tutorial pipeline | ratio | budget |")
     print("|---|---|---|---|---|")
     print(f"| training throughput, default network | {e:,.0f} images/s | {t:,.0f} images/s | {e / t:.2f}× | ≥ 2.0× |")
-    hit = f"{reached:.1f} s" if reached is not None else "not reached"
-    print(f"| Train → first test evaluation ≥ 90% (data loading included) | {hit} | | | ≤ 30 s |")
+    for label, secs in ((f"in the app (a training process, {app_threads} thread(s))", in_app),
+                        (f"`python -m playground.train` ({args.threads} threads)", reached)):  # fmt: skip
+        hit = f"{secs:.1f} s" if secs is not None else "not reached"
+        print(f"| Train → first test evaluation ≥ 90% (data loading included), {label} | {hit} | | | ≤ 30 s |")
     print(f"| default recipe: final accuracy on all 10,000 test images | {full:.2%} after {total:.0f} s | | | ≥ 90% |")
     print(f"| peak RSS of this process (both pipelines, one run at a time) | {rss:.2f} GB | | | ≤ 1.4 GB |")
     return 0

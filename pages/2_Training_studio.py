@@ -18,8 +18,8 @@ from ui.training import (
 )
 
 # Each redraw of the live view costs the browser ~0.3 s of CPU (most of it plotly), and on a laptop that CPU is
-# taken from the run: every 2 s keeps the curves live and the run within a few percent of its speed alone.
-LIVE_SECONDS = 2.0
+# taken from the run: every 3 s keeps the curves live and the run within a few percent of its speed alone.
+LIVE_SECONDS = 3.0
 
 setup_page("Training studio", "🏋️")
 st.title("🏋️ Training studio")

@@ -27,7 +27,7 @@ import torch.multiprocessing as mp
 from playground.data import FashionMNIST
 from playground.evaluate import Evaluation
 from playground.models import build_model, with_dropout
-from playground.train import Done, Eval, Step, TrainConfig, TrainResult, train
+from playground.train import Done, Eval, Step, TrainConfig, TrainResult, default_threads, train
 
 ACTIVE = ("queued", "running", "stopping", "evaluating")
 FLUSH_SECONDS = 0.25  # the child sends its step events in bundles at most this often
@@ -84,6 +84,7 @@ class Run:
         self._manager = manager
         self._lock = threading.Lock()
         self._stop = _CTX.Event()  # seen by the training process
+        self._threads = _CTX.Value("i", 1, lock=False)  # set by the manager, applied by the process between steps
         self._status, self._error = "queued", None
         self._progress, self._rate, self._eta = 0.0, 0.0, None
         self._history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "test_loss": [], "test_acc": []}
@@ -129,16 +130,18 @@ class Run:
                 self._history["test_loss"].append(event.test_loss)
                 self._history["test_acc"].append(event.test_accuracy)
 
-    def _work(self, threads: int) -> None:
+    def _work(self) -> None:
         """Train in a child process and relay its events until it ends (called on the manager's thread)."""
         with self._lock:
             if self._stop.is_set():
                 self._status = "stopped"
                 return
             self._status = "running"
-        config = TrainConfig(**{**self.config.__dict__, "threads": self.config.threads or threads})
+        if self.config.threads:
+            self._threads.value = self.config.threads
+        config = TrainConfig(**{**self.config.__dict__, "threads": self._threads.value})
         events = _CTX.Queue()
-        process = _CTX.Process(target=_child, args=(self.spec, self.data, config, self._stop, events),
+        process = _CTX.Process(target=_child, args=(self.spec, self.data, config, self._stop, self._threads, events),
                                daemon=True, name=PROCESS_PREFIX + self.id)  # fmt: skip
         self._process = process
         try:
@@ -163,7 +166,7 @@ class RunFailed(RuntimeError):
     """The training process reported an error or ended without a result."""
 
 
-def _child(spec: dict, data: FashionMNIST, config: TrainConfig, stop, events) -> None:
+def _child(spec: dict, data: FashionMNIST, config: TrainConfig, stop, threads, events) -> None:
     """The training process: run ``train`` and send its events, then the result (as torch.save bytes)."""
     gc.freeze()  # the objects inherited from the forkserver: a collection would touch (and so copy) all their pages
     bundle, last = [], time.monotonic()
@@ -176,8 +179,14 @@ def _child(spec: dict, data: FashionMNIST, config: TrainConfig, stop, events) ->
             bundle.clear()
             last = time.monotonic()
 
+    def between_steps() -> bool:
+        """Follow the manager's share of the cores (it changes as other runs start and end); stop if asked."""
+        if threads.value != torch.get_num_threads():
+            torch.set_num_threads(threads.value)
+        return stop.is_set()
+
     try:
-        result = train(spec, data, config, on_event=send, should_stop=stop.is_set)
+        result = train(spec, data, config, on_event=send, should_stop=between_steps)
         ev = result.evaluation
         buf = io.BytesIO()
         torch.save({"state_dict": {k: v.contiguous() for k, v in result.model.state_dict().items()},
@@ -266,14 +275,21 @@ class RunManager:
             while self._queue and len(self._running) < self.max_concurrent:
                 run = self._queue.pop(0)
                 self._running.add(run)
-                # Share the cores: one for the web server, the rest split among the running runs.
-                threads = max(1, ((os.cpu_count() or 1) - 1) // len(self._running)) if (os.cpu_count() or 1) > 2 else 1
-                threading.Thread(target=self._run, args=(run, threads), daemon=True, name=f"relay-{run.id}").start()
+                self._share_cores()
+                threading.Thread(target=self._run, args=(run,), daemon=True, name=f"relay-{run.id}").start()
 
-    def _run(self, run: Run, threads: int) -> None:
+    def _share_cores(self) -> None:
+        """Split the cores among the running runs: a lone run gets them all, and gives some back when
+        another starts (more threads than cores made training collapse several times over here)."""
+        for run in self._running:
+            if not run.config.threads:
+                run._threads.value = default_threads(busy=len(self._running))
+
+    def _run(self, run: Run) -> None:
         try:
-            run._work(threads)
+            run._work()
         finally:
             with self._lock:
                 self._running.discard(run)
+                self._share_cores()
             self._start_next()

@@ -116,12 +116,12 @@ def tune_allocator() -> None:
 
 
 def default_threads(busy: int = 1) -> int:
-    """Threads for one run: the cores minus one for the web page, shared among ``busy`` runs.
+    """Threads for one run: the cores shared among ``busy`` runs.
 
-    On 2 cores that is 1 thread: 2-thread training collapsed 3–7× whenever another process took a core.
+    Runs train in their own processes and the page's work is small, so a lone run takes every core.
     """
     cores = os.cpu_count() or 1
-    return max(1, (cores - 1) // max(1, busy)) if cores > 2 else max(1, cores // 2)
+    return max(1, cores // max(1, busy))
 
 
 def _augment(x: torch.Tensor, kind: str, g: torch.Generator) -> torch.Tensor:

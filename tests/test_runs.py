@@ -115,3 +115,19 @@ def test_a_training_process_does_not_run_the_main_script(data, tmp_path, monkeyp
     run = RunManager(max_concurrent=1).submit("s", TINY, SHORT, data)
     assert wait_for(lambda: run.snapshot().status == "finished")
     assert not marker.exists()
+
+
+def test_runs_share_the_cores_and_a_lone_run_takes_them_back(data):
+    from playground.train import default_threads
+
+    manager = RunManager(max_concurrent=2)
+    first = manager.submit("a", TINY, TrainConfig(epochs=100, batch_size=32), data)
+    assert wait_for(lambda: first.snapshot().status == "running")
+    assert first._threads.value == default_threads(1)
+    second = manager.submit("b", TINY, SHORT, data)  # SHORT asks for 1 thread itself: it keeps it
+    assert wait_for(lambda: second.snapshot().status == "running")
+    assert first._threads.value == default_threads(2) and second._threads.value == 1
+    assert wait_for(lambda: second.snapshot().status == "finished")
+    assert wait_for(lambda: first._threads.value == default_threads(1))
+    first.stop()
+    assert wait_for(lambda: first.snapshot().status == "stopped")
