@@ -47,7 +47,7 @@ if settings.kernel_error:
     st.warning(settings.kernel_error)
 
 with right:
-    st.markdown(f"**{source_note}** Pixel values run from 0 (black) to 255 (white).")
+    st.markdown(f"**{source_note}** Pixel values run from 0 (dark) to 255 (bright).")
     kernel = torch.tensor(settings.conv.filters[0])
     shown = kernel.flip(-1, -2) if settings.conv.flip else kernel
     k1, k2 = st.columns([1, 2])
@@ -115,8 +115,9 @@ def stage_row(stages: Stages, channel: int) -> None:
             lo, hi = fmt(float(t[channel].min())), fmt(float(t[channel].max()))
             st.caption(f"shape {shape_text(t)}  \nrange {lo} … {hi}")
     st.caption(
-        "Colours: the input is gray from 0 (black) to 255 (white). Computed maps are red where positive, blue where "
-        "negative and white at 0; each has its own scale (see its colour bar). Maps up to 16×16 show their numbers."
+        "Colours: the input is gray from its smallest value (black) to its largest (white). Computed maps are red "
+        "where positive, blue where negative and white at 0. Each map has its own scale: its colour bar gives it. "
+        "Maps up to 16×16 show their numbers."
     )
 
 

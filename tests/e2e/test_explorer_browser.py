@@ -110,3 +110,26 @@ def test_click_an_output_cell_shows_its_arithmetic(page, app_server, console_err
     assert code.count("×") == 9 and "=" in code
     shot(page, "explorer-step-through")
     assert_clean(page, console_errors)
+
+
+def test_take_a_webcam_photo(browser_type, app_server):
+    """Chromium's fake camera (a moving test pattern) stands in for a webcam."""
+    from tests.e2e.conftest import ARGS, CHROMIUM
+
+    fake_camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    browser = browser_type.launch(executable_path=CHROMIUM, headless=True, args=ARGS + fake_camera)
+    try:
+        context = browser.new_context(viewport={"width": 1600, "height": 1400}, permissions=["camera"])
+        page = context.new_page()
+        open_explorer(page, app_server)
+        page.locator(".st-key-cx_source label", has_text="Camera").click()
+        take = page.get_by_role("button", name=re.compile("Take photo", re.I))
+        take.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)  # let the stream start
+        take.click()
+        page.get_by_text("Input: your photo").wait_for(timeout=30_000)
+        wait_idle(page)
+        shot(page, "explorer-camera")
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        browser.close()
