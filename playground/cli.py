@@ -15,7 +15,7 @@ import torch
 from playground.checkpoints import save_checkpoint
 from playground.data import DataNotFound, load_fashion_mnist
 from playground.models import PRESETS
-from playground.train import Eval, TrainConfig, train
+from playground.train import PRECISIONS, Eval, TrainConfig, resolve_precision, train
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,11 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=defaults.batch_size)
     p.add_argument("--lr", type=float, default=defaults.lr)
     p.add_argument("--train-size", type=int, default=None)
+    p.add_argument("--precision", default=defaults.precision, choices=PRECISIONS)
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="default: every core (no web page to serve)")
     args = p.parse_args(argv)
     try:
         config = TrainConfig(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
-                             train_size=args.train_size, threads=args.threads)  # fmt: skip
+                             train_size=args.train_size, threads=args.threads, precision=args.precision)  # fmt: skip
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         "images_per_second": round(result.images_per_sec),
         "data_source": data.source,
         "torch": torch.__version__,
+        "precision": resolve_precision(config.precision),
         "config": dataclasses.asdict(config),
     }
     args.out.mkdir(parents=True, exist_ok=True)

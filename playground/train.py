@@ -26,6 +26,7 @@ from playground.models import build_model, with_dropout
 OPTIMIZERS = ("adamw", "adam", "sgd_momentum", "sgd")
 AUGMENTS = ("none", "shift", "flip", "crop")
 SCHEDULES = ("onecycle", "constant")
+PRECISIONS = ("auto", "float32", "bfloat16")
 EVAL_SUBSET = 2000  # test images used for the evaluations during training; the final one uses all
 
 
@@ -46,12 +47,14 @@ class TrainConfig:
     schedule: str = "onecycle"
     evals_per_epoch: int = 4
     threads: int | None = None  # None: chosen by default_threads()
+    precision: str = "auto"  # the forward pass's arithmetic; "auto": bfloat16 where the CPU computes it natively
 
     def __post_init__(self):
         checks = [
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.augment in AUGMENTS, f"augment must be one of {', '.join(AUGMENTS)}"),
             (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
+            (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
             (0 < self.lr <= 10, "learning rate must be above 0 and at most 10"),
             (1 <= self.batch_size <= 8192, "batch size must be between 1 and 8192"),
             (1 <= self.epochs <= 100, "epochs must be between 1 and 100"),
@@ -113,6 +116,21 @@ def tune_allocator() -> None:
         libc.mallopt(-1, 512 * 1024 * 1024)  # M_TRIM_THRESHOLD
     except (OSError, AttributeError):
         pass  # not glibc: nothing to tune
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX-512 BF16 or AMX); elsewhere it is emulated, and slow."""
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without these probes: assume not
+        return False
+
+
+def resolve_precision(precision: str) -> str:
+    """ "auto" → "bfloat16" on a CPU with native bfloat16, else "float32"; the others as they are."""
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16() else "float32"
+    return precision
 
 
 def default_threads(busy: int = 1) -> int:
@@ -191,6 +209,9 @@ def train(
     total = steps_per_epoch * config.epochs
     eval_every = max(1, steps_per_epoch // config.evals_per_epoch)
     opt = _optimizer(model, config)
+    # Mixed precision (autocast): convolutions and matrix products in bfloat16, ~30% faster here for the same
+    # accuracy; the weights, the optimizer and the loss stay float32, and evaluation is all float32.
+    bf16 = resolve_precision(config.precision) == "bfloat16"
     sched = (torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=total)
              if config.schedule == "onecycle" else None)  # fmt: skip
     history: dict[str, list] = {"step": [], "loss": [], "lr": [], "eval_step": [], "test_loss": [], "test_acc": []}
@@ -206,7 +227,9 @@ def train(
             xb, yb = to_input(x[batch]), y[batch]  # (B, 1, 28, 28) float in [0, 1], channels_last
             if config.augment != "none":
                 xb = _augment(xb, config.augment, g)
-            loss = F.cross_entropy(model(xb.contiguous(memory_format=torch.channels_last)), yb)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = model(xb.contiguous(memory_format=torch.channels_last))
+            loss = F.cross_entropy(logits.float(), yb)
             if config.l1:
                 loss = loss + config.l1 * sum(p.abs().sum() for p in model.parameters())
             opt.zero_grad(set_to_none=True)

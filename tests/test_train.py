@@ -10,7 +10,7 @@ from playground.checkpoints import load_checkpoint
 from playground.cli import main as train_cli
 from playground.data import DataNotFound, load_fashion_mnist
 from playground.models import DEFAULT_SPEC, PRESETS
-from playground.train import Done, Eval, Step, TrainConfig, train
+from playground.train import PRECISIONS, Done, Eval, Step, TrainConfig, resolve_precision, train
 from tests.fakedata import write_fake_fashion_mnist
 
 QUICK = TrainConfig(epochs=2, batch_size=64, lr=5e-3, evals_per_epoch=2, threads=1)
@@ -75,11 +75,28 @@ def test_augmentations_and_optimizers_run(fake, augment):
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [({"optimizer": "lbfgs"}, "optimizer"), ({"lr": 0}, "learning rate"), ({"batch_size": 0}, "batch size"),
-     ({"dropout": 1.0}, "dropout"), ({"train_size": 5}, "subset"), ({"augment": "mixup"}, "augment")],
+     ({"dropout": 1.0}, "dropout"), ({"train_size": 5}, "subset"), ({"augment": "mixup"}, "augment"),
+     ({"precision": "float16"}, "precision")],
 )  # fmt: skip
 def test_config_errors(kwargs, words):
     with pytest.raises(ValueError, match=f"(?i){words}"):
         TrainConfig(**kwargs)
+
+
+def test_bfloat16_computes_the_forward_pass_and_keeps_float32_weights(fake):
+    runs = {p: train(DEFAULT_SPEC, fake, TrainConfig(**{**QUICK.__dict__, "precision": p})) for p in PRECISIONS}
+    f32, b16 = runs["float32"], runs["bfloat16"]
+    assert f32.history["loss"] != b16.history["loss"]  # autocast really changed the arithmetic…
+    assert b16.history["loss"][0] == pytest.approx(f32.history["loss"][0], rel=0.02)  # …by rounding only
+    assert all(p.dtype == torch.float32 for p in b16.model.parameters())
+    assert runs["auto"].history["loss"] == runs[resolve_precision("auto")].history["loss"]
+
+
+def test_auto_precision_follows_the_cpu(monkeypatch):
+    monkeypatch.setattr("playground.train.native_bfloat16", lambda: True)
+    assert resolve_precision("auto") == "bfloat16" and resolve_precision("float32") == "float32"
+    monkeypatch.setattr("playground.train.native_bfloat16", lambda: False)
+    assert resolve_precision("auto") == "float32" and resolve_precision("bfloat16") == "bfloat16"
 
 
 def test_cli_writes_a_checkpoint_and_metrics(fake, tmp_path, capsys):
@@ -88,6 +105,7 @@ def test_cli_writes_a_checkpoint_and_metrics(fake, tmp_path, capsys):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert ckpt.spec == PRESETS["Tiny (fast demo)"] and metrics["test_accuracy"] > 0.3
     assert metrics["images_per_second"] > 0 and "seconds_total" in metrics
+    assert metrics["precision"] == resolve_precision("auto")
     with torch.no_grad():
         x = fake.test_images[:4].unsqueeze(1).float() / 255
         assert ckpt.model()(x).shape == (4, 10)
@@ -102,14 +120,15 @@ def test_cli_without_data_says_what_to_do(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_default_recipe_reaches_90_percent_on_the_real_data():
+@pytest.mark.parametrize("precision", ["auto", "float32"])  # what this CPU gets by default, and every CPU's fallback
+def test_default_recipe_reaches_90_percent_on_the_real_data(precision):
     try:
         data = load_fashion_mnist()
     except DataNotFound:
         if os.environ.get("CI") == "true":
             raise
         pytest.skip("FashionMNIST not installed here (CI installs it)")
-    config = TrainConfig(threads=os.cpu_count())
+    config = TrainConfig(threads=os.cpu_count(), precision=precision)
     assert config.epochs <= 4
     result = train(DEFAULT_SPEC, data, config)
     assert result.evaluation.accuracy >= 0.90, result.evaluation.accuracy

@@ -11,7 +11,7 @@ import streamlit as st
 from playground import models
 from playground.data import CLASSES, DataNotFound, FashionMNIST, load_fashion_mnist
 from playground.runs import RunManager
-from playground.train import AUGMENTS, OPTIMIZERS, TrainConfig
+from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, TrainConfig, resolve_precision
 
 P = "ts"
 PARAM_COLUMNS = {
@@ -146,6 +146,14 @@ def hyperparameters() -> TrainConfig | None:
     dropout = c.slider("Dropout rate (Dropout layers)", 0.0, 0.9, 0.25, 0.05, key=f"{P}_drop")
     augment = a.selectbox("Augmentation", AUGMENTS, key=f"{P}_aug")
     seed = b.number_input("Random seed", 0, 10**6, 0, key=f"{P}_seed")
+    precision = c.selectbox(
+        "Arithmetic",
+        PRECISIONS,
+        key=f"{P}_precision",
+        format_func=lambda p: f"auto ({resolve_precision(p)} on this computer)" if p == "auto" else p,
+        help="bfloat16 (mixed precision) computes convolutions with 8-bit mantissas: about 30% faster on CPUs that "
+        "do it in hardware, for the same accuracy. Weights and evaluation stay float32.",
+    )
     try:
         return TrainConfig(
             optimizer=optimizer,
@@ -159,6 +167,7 @@ def hyperparameters() -> TrainConfig | None:
             train_size=None if size == 60000 else size,
             seed=int(seed),
             schedule=schedule,
+            precision=precision,
         )
     except ValueError as e:
         st.error(str(e))
