@@ -3,6 +3,7 @@
 import streamlit as st
 
 from playground import models
+from playground.curve_picture import curves_picture, progress_text
 from playground.runs import ACTIVE, RunError
 from playground.train_figures import curves_figure
 from ui.common import session_id, setup_page
@@ -55,7 +56,15 @@ if a.button("▶ Train", type="primary", disabled=not ready or active is not Non
         st.warning(str(e))
 if active is not None and b.button("■ Stop", key=f"{P}_stop"):
     active.stop()
-log_scale = st.toggle("Log scale for the loss", key=f"{P}_log")
+c1, c2 = st.columns(2)
+log_scale = c1.toggle("Log scale for the loss", key=f"{P}_log")
+interactive = c2.toggle(
+    "Interactive chart while training",
+    key=f"{P}_interactive",
+    help="While a run trains, its curves are redrawn as a picture: cheap for the browser, so the run keeps its speed. "
+    "The interactive chart (hover for values, zoom) costs the browser ~5× more CPU per redraw, which a laptop takes "
+    "from the run. Finished runs always get the interactive chart.",
+)
 # Chromium repaints every frame of an animation in software: the progress bar's slide and the status
 # icon cost the training run more CPU than everything else on the page. Draw them still.
 st.html(
@@ -96,10 +105,18 @@ def status() -> None:
 
 
 def curves() -> None:
-    """Loss and accuracy of this session's runs (the last six)."""
-    history = [(f"run {i + 1}", r.snapshot().history) for i, r in enumerate(manager.runs_for(sid))][-6:]
-    if history:
+    """Loss and accuracy of this session's runs (the last six): a picture while one trains, else a plotly chart."""
+    snapshots = [(f"run {i + 1}", r.snapshot()) for i, r in enumerate(manager.runs_for(sid))][-6:]
+    if not snapshots:
+        return
+    history = [(label, s.history) for label, s in snapshots]
+    label, newest = snapshots[-1]
+    if newest.status not in ACTIVE or interactive:
         st.plotly_chart(curves_figure(history, log_scale), key=f"{P}_curves")
+        return
+    with st.container(key=f"{P}_curves"):
+        picture = curves_picture(history, log_scale, newest.config.epochs)
+        st.image(picture.data, caption=progress_text(label, newest.history, newest.config.epochs))
 
 
 @st.fragment(run_every=LIVE_SECONDS if ticking else None)

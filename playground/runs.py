@@ -18,13 +18,13 @@ import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from multiprocessing import spawn
 
 import torch
 import torch.multiprocessing as mp
 
-from playground.data import FashionMNIST
+from playground.data import DataLocation, DataNotFound, FashionMNIST, read_fashion_mnist
 from playground.evaluate import Evaluation
 from playground.models import build_model, with_dropout
 from playground.train import Done, Eval, Step, TrainConfig, TrainResult, default_threads, train
@@ -201,13 +201,14 @@ def _child(spec: dict, data: FashionMNIST, config: TrainConfig, stop, threads, e
 
 
 def _relay(process, events, on_event) -> bytes | BaseException:
-    """Forward the child's events to ``on_event``; return its result bytes, or the reason there are none."""
+    """Forward a child's events to ``on_event``; return its result bytes, or the reason there are none."""
     while True:
         try:
             kind, payload = events.get(timeout=0.5)
         except queue.Empty:
             if not process.is_alive():
-                return RunFailed(f"The training process ended unexpectedly (exit code {process.exitcode}).")
+                what = "reading the data" if process.name.endswith("read-data") else "training"
+                return RunFailed(f"The process {what} ended unexpectedly (exit code {process.exitcode}).")
             continue
         if kind == "events":
             for event in payload:
@@ -225,6 +226,44 @@ def _result(spec: dict, config: TrainConfig, data: bytes) -> TrainResult:
     model.load_state_dict(r["state_dict"])
     ev = Evaluation(r["loss"], r["accuracy"], r["per_class"], r["confusion"], r["predictions"])
     return TrainResult(model.eval(), r["history"], ev, r["seconds"], r["images_per_sec"], r["status"], config)
+
+
+def read_apart(location: DataLocation, download: bool = False) -> FashionMNIST:
+    """``read_fashion_mnist`` in a short-lived process forked from the forkserver; the tensors come back as bytes.
+
+    torchvision is needed only to read the files once, but importing it costs a process ~160 MB for good
+    (this build's libraries): read in the server, it would stay there, beside every run, for the server's life.
+
+    Raises:
+        DataNotFound: as ``read_fashion_mnist``, or when the reading process failed.
+    """
+    out = _CTX.Queue()
+    process = _CTX.Process(target=_read_child, args=(location, download, out), daemon=True,
+                           name=PROCESS_PREFIX + "read-data")  # fmt: skip
+    process.start()
+    try:
+        outcome = _relay(process, out, on_event=None)
+    finally:
+        process.join(timeout=10)
+        process.kill()
+        out.close()
+    if isinstance(outcome, BaseException):
+        raise DataNotFound(str(outcome)) from None
+    return FashionMNIST(**torch.load(io.BytesIO(outcome), weights_only=True))
+
+
+def _read_child(location: DataLocation, download: bool, out) -> None:
+    try:
+        data = read_fashion_mnist(location, download)
+        buf = io.BytesIO()
+        torch.save({f.name: getattr(data, f.name) for f in fields(data)}, buf)
+        out.put(("result", buf.getvalue()))
+    except DataNotFound as e:
+        out.put(("error", str(e)))
+    except Exception as e:
+        out.put(("error", f"FashionMNIST could not be read: {type(e).__name__}: {e}"))
+    out.close()
+    out.join_thread()
 
 
 class RunManager:

@@ -104,3 +104,26 @@ def test_train_then_inspect(fake_data):
     at.radio(key="mi_source").set_value("Bundled pretrained model").run()
     at.selectbox(key="mi_layer").set_value(3).run()
     assert not at.exception
+
+
+def test_live_curves_are_a_picture_unless_asked_for_the_interactive_chart(fake_data):
+    at = page("2_Training_studio.py")
+    at.selectbox(key="ts_preset").set_value("Tiny (fast demo)").run()
+    at.number_input(key="ts_epochs").set_value(30).run()
+    at.button(key="ts_train").click().run()
+    deadline = time.monotonic() + 60
+    while not any("epoch" in str(i.proto) for i in at.get("image")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert at.get("image") and not at.get("plotly_chart")  # the picture, and its caption says where the run is
+    assert "run 1: epoch" in str(at.get("image")[-1].proto)
+    at.toggle(key="ts_interactive").set_value(True).run()
+    assert at.get("plotly_chart") and "run 1" in at.get("plotly_chart")[-1].proto.spec
+    at.button(key="ts_stop").click().run()
+    deadline = time.monotonic() + 30
+    while not at.success and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    at.toggle(key="ts_interactive").set_value(False).run()
+    assert at.success and at.get("plotly_chart")  # a finished run always gets the interactive chart
+    assert not at.exception

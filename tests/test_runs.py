@@ -1,5 +1,8 @@
 """Background runs: one per session, a server-wide limit with a queue, Stop within two seconds, failures contained."""
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -131,3 +134,35 @@ def test_runs_share_the_cores_and_a_lone_run_takes_them_back(data):
     assert wait_for(lambda: first._threads.value == default_threads(1))
     first.stop()
     assert wait_for(lambda: first.snapshot().status == "stopped")
+
+
+def test_the_data_is_read_in_another_process_and_arrives_whole(tmp_path):
+    from playground.data import DataLocation, DataNotFound, read_fashion_mnist
+    from playground.runs import read_apart
+    from tests.fakedata import write_fake_fashion_mnist
+
+    location = DataLocation(write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100), "fake")
+    here, apart = read_fashion_mnist(location), read_apart(location)
+    for name in ("train_images", "train_labels", "test_images", "test_labels"):
+        a, b = getattr(here, name), getattr(apart, name)
+        assert a.dtype == b.dtype and torch.equal(a, b)
+    assert apart.source == "fake"
+    (tmp_path / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte").write_bytes(b"not an idx file")
+    with pytest.raises(DataNotFound, match="could not be read"):
+        read_apart(location)
+
+
+def test_the_server_never_imports_torchvision(tmp_path):
+    """The Training studio's loader, in a fresh interpreter: torchvision (~160 MB) stays in the reading process."""
+    from tests.fakedata import write_fake_fashion_mnist
+
+    root = write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100)
+    code = (
+        "import sys; from playground.data import load_fashion_mnist; from playground.runs import read_apart\n"
+        "d = load_fashion_mnist(read=read_apart); assert len(d.train_labels) == 300\n"
+        "print('torchvision' in sys.modules)"
+    )
+    env = {**os.environ, "PLAYGROUND_DATA_DIR": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

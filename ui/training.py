@@ -10,7 +10,7 @@ import streamlit as st
 
 from playground import models
 from playground.data import CLASSES, DataNotFound, FashionMNIST, load_fashion_mnist
-from playground.runs import RunManager
+from playground.runs import RunManager, read_apart
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, TrainConfig, resolve_precision
 
 P = "ts"
@@ -27,7 +27,7 @@ PARAM_COLUMNS = {
 
 @st.cache_resource(show_spinner="Loading FashionMNIST into memory (once per server)…")
 def _load(download: bool) -> FashionMNIST:
-    return load_fashion_mnist(download=download)
+    return load_fashion_mnist(download=download, read=read_apart)  # torchvision reads it, outside the server
 
 
 def dataset() -> FashionMNIST | None:
