@@ -45,17 +45,25 @@ config = hyperparameters()
 
 st.subheader("3 · Train")
 manager, sid = run_manager(), session_id()
+
+
+def start(spec: dict, config, data) -> None:
+    """Train's callback: it runs before the script, so this very run already shows the run going."""
+    try:
+        manager.submit(sid, spec, config, data)
+    except RunError as e:
+        st.session_state[f"{P}_refused"] = str(e)
+
+
 active = manager.active_for(sid)
 ready = data is not None and summary.ok and config is not None
 a, b, _ = st.columns([1, 1, 3])
-if a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train"):
-    try:
-        manager.submit(sid, spec, config, data)
-        st.rerun()
-    except RunError as e:
-        st.warning(str(e))
-if active is not None and b.button("■ Stop", key=f"{P}_stop"):
-    active.stop()
+a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train",
+         on_click=start, args=(spec, config, data))  # fmt: skip
+if active is not None:
+    b.button("■ Stop", key=f"{P}_stop", on_click=active.stop)
+if refused := st.session_state.pop(f"{P}_refused", None):
+    st.warning(refused)
 c1, c2 = st.columns(2)
 log_scale = c1.toggle("Log scale for the loss", key=f"{P}_log")
 interactive = c2.toggle(
