@@ -1,5 +1,7 @@
 """Training studio: build a CNN, train it on FashionMNIST in the background, watch it learn."""
 
+import os
+
 import streamlit as st
 
 from playground import models
@@ -18,9 +20,9 @@ from ui.training import (
     sharing_lesson,
 )
 
-# Each redraw of the live view costs the browser ~0.3 s of CPU (most of it plotly), and on a laptop that CPU is
-# taken from the run: every 3 s keeps the curves live and the run within a few percent of its speed alone.
-LIVE_SECONDS = 3.0
+# Each redraw of the live view costs the browser ~0.1 s of CPU (Streamlit's own work, plus the picture), and on a
+# laptop that CPU is taken from the run (an interactive plotly chart would cost ~0.3 s).
+LIVE_SECONDS = float(os.environ.get("PLAYGROUND_LIVE_SECONDS") or 3.0)
 
 setup_page("Training studio", "🏋️")
 st.title("🏋️ Training studio")
