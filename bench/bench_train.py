@@ -2,7 +2,8 @@
 
 1. Throughput of the default network: the tutorial pipeline (torchvision dataset + ToTensor +
    Normalize + DataLoader, batch 100) against this engine (preloaded tensors, channels_last,
-   batch 256), interleaved, same thread count, medians.
+   batch 256, bfloat16 autocast where the CPU has it; and all float32), interleaved, same thread
+   count, medians.
 2. From "Train" to ≥ 90% test accuracy with the app's default recipe, data loading included: as the
    app runs it (a training process) and as ``python -m playground.train`` does (every core).
 3. Peak resident memory of this process.
@@ -26,7 +27,7 @@ from playground.data import find_data_root, load_fashion_mnist
 from playground.evaluate import evaluate
 from playground.models import DEFAULT_SPEC, build_model
 from playground.runs import ACTIVE, RunManager
-from playground.train import Eval, TrainConfig, default_threads, train, tune_allocator
+from playground.train import Eval, TrainConfig, default_threads, resolve_precision, train, tune_allocator
 
 
 def tutorial_rate(root, n_batches: int) -> float:
@@ -50,9 +51,9 @@ def tutorial_rate(root, n_batches: int) -> float:
     return seen / (time.perf_counter() - start)
 
 
-def engine_rate(data, n_images: int, threads: int) -> float:
+def engine_rate(data, n_images: int, threads: int, precision: str = "auto") -> float:
     """Images/s of this engine's training loop on ``n_images`` images (one epoch, no evaluation in between)."""
-    config = TrainConfig(epochs=1, train_size=n_images, evals_per_epoch=1, threads=threads)
+    config = TrainConfig(epochs=1, train_size=n_images, evals_per_epoch=1, threads=threads, precision=precision)
     return train(DEFAULT_SPEC, data, config).images_per_sec
 
 
@@ -98,19 +99,23 @@ def main(argv: list[str] | None = None) -> int:
         print("FashionMNIST not found: see python -m playground.data")
         return 1
     data = load_fashion_mnist()
-    tutorial, engine = [], []
-    for _ in range(args.repeats):  # interleaved, so both see the same machine load
+    tutorial, engine, engine32 = [], [], []
+    for _ in range(args.repeats):  # interleaved, so all see the same machine load
         tutorial.append(tutorial_rate(location.root, 60))
         torch.set_num_threads(args.threads)
         engine.append(engine_rate(data, 10_240, args.threads))
-    t, e = statistics.median(tutorial), statistics.median(engine)
+        engine32.append(engine_rate(data, 10_240, args.threads, "float32"))
+    t, e, e32 = statistics.median(tutorial), statistics.median(engine), statistics.median(engine32)
     reached, full, total = time_to_90(args.threads)
     in_app, app_threads = time_to_90_in_app()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # Linux reports KiB
     print(f"Threads: {args.threads}; medians of {args.repeats} interleaved repeats; torch {torch.__version__}.")
     print("| measure | CNN Playground | tutorial pipeline | ratio | budget |")
     print("|---|---|---|---|---|")
-    print(f"| training throughput, default network | {e:,.0f} images/s | {t:,.0f} images/s | {e / t:.2f}× | ≥ 2.0× |")
+    arithmetic = resolve_precision("auto")
+    print(f"| training throughput, default network ({arithmetic}) | {e:,.0f} images/s | {t:,.0f} images/s "
+          f"| {e / t:.2f}× | ≥ 2.0× |")  # fmt: skip
+    print(f"| the same, all float32 | {e32:,.0f} images/s | {t:,.0f} images/s | {e32 / t:.2f}× | |")
     for label, secs in ((f"in the app (a training process, {app_threads} thread(s))", in_app),
                         (f"`python -m playground.train` ({args.threads} threads)", reached)):  # fmt: skip
         hit = f"{secs:.1f} s" if secs is not None else "not reached"

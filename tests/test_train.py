@@ -132,3 +132,24 @@ def test_default_recipe_reaches_90_percent_on_the_real_data(precision):
     assert config.epochs <= 4
     result = train(DEFAULT_SPEC, data, config)
     assert result.evaluation.accuracy >= 0.90, result.evaluation.accuracy
+
+
+@pytest.mark.slow
+def test_the_bundled_model_scores_what_its_metrics_say():
+    """assets/pretrained/metrics.json is the record of the command that made model.pt (README)."""
+    from pathlib import Path
+
+    from playground.evaluate import evaluate
+
+    try:
+        data = load_fashion_mnist()
+    except DataNotFound:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("FashionMNIST not installed here (CI installs it)")
+    folder = Path(__file__).resolve().parents[1] / "assets" / "pretrained"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    model = load_checkpoint((folder / "model.pt").read_bytes()).model()
+    assert metrics["command"] == "python -m playground.train --epochs 3 --out assets/pretrained"
+    assert evaluate(model, data.test_images, data.test_labels).accuracy == pytest.approx(metrics["test_accuracy"])
+    assert metrics["test_accuracy"] >= 0.90
