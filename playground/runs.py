@@ -3,9 +3,10 @@
 The page keeps one ``RunManager`` per server process and reads ``Run.snapshot()`` from a
 fragment. Each run trains in its own process, so the page's redraws never compete with it for
 Python's interpreter lock (in a thread, an open page slowed training by a quarter to a half).
-Processes are forked from a small "forkserver" that has already imported torch: a run starts in
-a fraction of a second and shares torch's memory with the others. A thread per run relays the
-process's events into the ``Run``. Runs of two sessions never see each other.
+Processes are forked from a small "forkserver" that has already imported torch (see
+``playground.processes``): a run starts in a fraction of a second and shares torch's memory with
+the others. A thread per run relays the process's events into the ``Run``. Runs of two sessions
+never see each other.
 """
 
 from __future__ import annotations
@@ -14,44 +15,21 @@ import copy
 import gc
 import io
 import os
-import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field, fields
-from multiprocessing import spawn
+from dataclasses import dataclass, field
 
 import torch
-import torch.multiprocessing as mp
 
-from playground.data import DataLocation, DataNotFound, FashionMNIST, read_fashion_mnist
+from playground.data import FashionMNIST
 from playground.evaluate import Evaluation
 from playground.models import build_model, with_dropout
+from playground.processes import CTX, PROCESS_PREFIX, ChildFailed, relay
 from playground.train import Done, Eval, Step, TrainConfig, TrainResult, default_threads, train
 
 ACTIVE = ("queued", "running", "stopping", "evaluating")
 FLUSH_SECONDS = 0.25  # the child sends its step events in bundles at most this often
-PROCESS_PREFIX = "cnn-playground-train-"
-_CTX = mp.get_context("forkserver")
-_CTX.set_forkserver_preload(["playground.train"])  # torch imported once, shared by every run
-_preparation_data = spawn.get_preparation_data
-
-
-def _without_main(name: str) -> dict:
-    """multiprocessing's start-up data, minus the parent's ``__main__`` for our training processes.
-
-    A new process normally re-imports the parent's main script. Under Streamlit that is the page script
-    (Streamlit installs each page as ``__main__``), so every training process would run the page.
-    The training process needs only ``playground``, so it is told to leave ``__main__`` alone.
-    """
-    data = _preparation_data(name)
-    if name.startswith(PROCESS_PREFIX):
-        data.pop("init_main_from_path", None)
-        data.pop("init_main_from_name", None)
-    return data
-
-
-spawn.get_preparation_data = _without_main
 
 
 class RunError(RuntimeError):
@@ -83,8 +61,8 @@ class Run:
         self.result: TrainResult | None = None
         self._manager = manager
         self._lock = threading.Lock()
-        self._stop = _CTX.Event()  # seen by the training process
-        self._threads = _CTX.Value("i", 1, lock=False)  # set by the manager, applied by the process between steps
+        self._stop = CTX.Event()  # seen by the training process
+        self._threads = CTX.Value("i", 1, lock=False)  # set by the manager, applied by the process between steps
         self._status, self._error = "queued", None
         self._progress, self._rate, self._eta = 0.0, 0.0, None
         self._history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "test_loss": [], "test_acc": []}
@@ -140,13 +118,13 @@ class Run:
         if self.config.threads:
             self._threads.value = self.config.threads
         config = TrainConfig(**{**self.config.__dict__, "threads": self._threads.value})
-        events = _CTX.Queue()
-        process = _CTX.Process(target=_child, args=(self.spec, self.data, config, self._stop, self._threads, events),
-                               daemon=True, name=PROCESS_PREFIX + self.id)  # fmt: skip
+        events = CTX.Queue()
+        process = CTX.Process(target=_child, args=(self.spec, self.data, config, self._stop, self._threads, events),
+                               daemon=True, name=f"{PROCESS_PREFIX}train-{self.id}")  # fmt: skip
         self._process = process
         try:
             process.start()  # may raise (e.g. no processes left): then the run fails like any other error
-            outcome = _relay(process, events, self._on_event)
+            outcome = relay(process, events, self._on_event)
             if isinstance(outcome, BaseException):
                 raise outcome
             result = _result(self.spec, config, outcome)
@@ -154,16 +132,13 @@ class Run:
                 self.result, self._status, self._eta = result, result.status, 0.0
         except Exception as e:  # the server must survive any failure of one run
             with self._lock:
-                self._status, self._error = "failed", str(e) if isinstance(e, RunFailed) else f"{type(e).__name__}: {e}"
+                self._status = "failed"
+                self._error = str(e) if isinstance(e, ChildFailed) else f"{type(e).__name__}: {e}"
         finally:
             if process.pid is not None:  # started: make sure it is gone
                 process.kill()
                 process.join(timeout=5)
             events.close()
-
-
-class RunFailed(RuntimeError):
-    """The training process reported an error or ended without a result."""
 
 
 def _child(spec: dict, data: FashionMNIST, config: TrainConfig, stop, threads, events) -> None:
@@ -200,25 +175,6 @@ def _child(spec: dict, data: FashionMNIST, config: TrainConfig, stop, threads, e
     events.join_thread()  # everything is sent before the process exits
 
 
-def _relay(process, events, on_event) -> bytes | BaseException:
-    """Forward a child's events to ``on_event``; return its result bytes, or the reason there are none."""
-    while True:
-        try:
-            kind, payload = events.get(timeout=0.5)
-        except queue.Empty:
-            if not process.is_alive():
-                what = "reading the data" if process.name.endswith("read-data") else "training"
-                return RunFailed(f"The process {what} ended unexpectedly (exit code {process.exitcode}).")
-            continue
-        if kind == "events":
-            for event in payload:
-                on_event(event)
-        elif kind == "error":
-            return RunFailed(payload)
-        else:
-            return payload
-
-
 def _result(spec: dict, config: TrainConfig, data: bytes) -> TrainResult:
     """Rebuild the trained model and its evaluation from the bytes the child sent."""
     r = torch.load(io.BytesIO(data), weights_only=True)
@@ -226,44 +182,6 @@ def _result(spec: dict, config: TrainConfig, data: bytes) -> TrainResult:
     model.load_state_dict(r["state_dict"])
     ev = Evaluation(r["loss"], r["accuracy"], r["per_class"], r["confusion"], r["predictions"])
     return TrainResult(model.eval(), r["history"], ev, r["seconds"], r["images_per_sec"], r["status"], config)
-
-
-def read_apart(location: DataLocation, download: bool = False) -> FashionMNIST:
-    """``read_fashion_mnist`` in a short-lived process forked from the forkserver; the tensors come back as bytes.
-
-    torchvision is needed only to read the files once, but importing it costs a process ~160 MB for good
-    (this build's libraries): read in the server, it would stay there, beside every run, for the server's life.
-
-    Raises:
-        DataNotFound: as ``read_fashion_mnist``, or when the reading process failed.
-    """
-    out = _CTX.Queue()
-    process = _CTX.Process(target=_read_child, args=(location, download, out), daemon=True,
-                           name=PROCESS_PREFIX + "read-data")  # fmt: skip
-    process.start()
-    try:
-        outcome = _relay(process, out, on_event=None)
-    finally:
-        process.join(timeout=10)
-        process.kill()
-        out.close()
-    if isinstance(outcome, BaseException):
-        raise DataNotFound(str(outcome)) from None
-    return FashionMNIST(**torch.load(io.BytesIO(outcome), weights_only=True))
-
-
-def _read_child(location: DataLocation, download: bool, out) -> None:
-    try:
-        data = read_fashion_mnist(location, download)
-        buf = io.BytesIO()
-        torch.save({f.name: getattr(data, f.name) for f in fields(data)}, buf)
-        out.put(("result", buf.getvalue()))
-    except DataNotFound as e:
-        out.put(("error", str(e)))
-    except Exception as e:
-        out.put(("error", f"FashionMNIST could not be read: {type(e).__name__}: {e}"))
-    out.close()
-    out.join_thread()
 
 
 class RunManager:

@@ -138,7 +138,7 @@ def test_runs_share_the_cores_and_a_lone_run_takes_them_back(data):
 
 def test_the_data_is_read_in_another_process_and_arrives_whole(tmp_path):
     from playground.data import DataLocation, DataNotFound, read_fashion_mnist
-    from playground.runs import read_apart
+    from playground.processes import read_apart
     from tests.fakedata import write_fake_fashion_mnist
 
     location = DataLocation(write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100), "fake")
@@ -158,7 +158,7 @@ def test_the_server_never_imports_torchvision(tmp_path):
 
     root = write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100)
     code = (
-        "import sys; from playground.data import load_fashion_mnist; from playground.runs import read_apart\n"
+        "import sys; from playground.data import load_fashion_mnist; from playground.processes import read_apart\n"
         "d = load_fashion_mnist(read=read_apart); assert len(d.train_labels) == 300\n"
         "print('torchvision' in sys.modules)"
     )

@@ -10,7 +10,8 @@ import streamlit as st
 
 from playground import models
 from playground.data import CLASSES, DataNotFound, FashionMNIST, load_fashion_mnist
-from playground.runs import RunManager, read_apart
+from playground.processes import read_apart
+from playground.runs import RunManager
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, TrainConfig, resolve_precision
 
 P = "ts"
