@@ -195,7 +195,7 @@ def progress_text(label: str, h: dict, epochs: int) -> str:
     if not h["step"]:
         return f"{label}: starting…"
     text = f"{label}: epoch {fmt(h['step'][-1] / (h.get('steps_per_epoch') or 1.0), 2)} of {epochs}"
-    text += f", training loss {fmt(h['loss'][-1], 3)}"
+    text += f", training loss {fmt(smooth(h['loss'])[-1], 3)} (smoothed)"
     if h["test_acc"]:
         text += f", test accuracy {h['test_acc'][-1]:.1%} (on 2,000 test images)"
     return text

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from playground.curve_picture import HEIGHT, WIDTH, _Panel, curves_picture, log_ticks, nice_ticks, progress_text
-from playground.train_figures import COLORS
+from playground.explain import fmt
+from playground.train_figures import COLORS, smooth
 
 
 def history(steps: int, evals: int = 4, spe: float = 100.0) -> dict:
@@ -79,8 +80,10 @@ def test_log_scale_and_empty_runs_draw_without_error():
     assert pixels(curves_picture([])).shape == (HEIGHT, WIDTH, 3)
 
 
-def test_progress_text():
-    assert progress_text("run 2", history(150), 3) == (
-        "run 2: epoch 1.5 of 3, training loss 0.389, test accuracy 90.0% (on 2,000 test images)"
+def test_progress_text_says_what_the_picture_shows():
+    h = history(150)
+    loss = fmt(smooth(h["loss"])[-1], 3)  # the smoothed loss, as in the picture's title
+    assert progress_text("run 2", h, 3) == (
+        f"run 2: epoch 1.5 of 3, training loss {loss} (smoothed), test accuracy 90.0% (on 2,000 test images)"
     )
     assert progress_text("run 1", {"step": [], "loss": [], "test_acc": []}, 3) == "run 1: starting…"
