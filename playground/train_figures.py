@@ -24,7 +24,7 @@ def smooth(values: list[float], weight: float = 0.9) -> list[float]:
 
 
 def thin(xs: list[float], ys: list[float], max_points: int = 300) -> tuple[list[float], list[float]]:
-    """Every k-th point so a curve has at most ``max_points``: the browser redraws it every second."""
+    """Every k-th point so a curve has at most ``max_points`` (fewer points for the browser to draw on each redraw)."""
     k = max(1, -(-len(xs) // max_points))
     return xs[::k], ys[::k]
 
