@@ -1,9 +1,10 @@
 """The Training studio's live curves as a picture, drawn with Pillow in a few milliseconds.
 
-While a run trains, the page redraws its curves every few seconds. As a plotly chart each redraw
-cost Chromium ~0.25 s of CPU (~10% of a core, measured during a run), and on a laptop that CPU is
-taken from the run; as a picture it costs the browser ~0.05 s and the server ~5 ms (matplotlib
-would take ~85 ms of the server's CPU). The picture shows what ``train_figures.curves_figure``
+While a run trains, the page redraws its curves every few seconds. With a plotly chart Chromium
+spent ~10% of a core on the page (measured during a run), and on a laptop that CPU is taken from
+the run (−10% images/s in ``bench.bench_live``); with this picture it spends ~4.5%, most of it
+Streamlit's own work, and the run keeps its speed. Drawing it takes the server ~25 ms
+(matplotlib would take ~85 ms). The picture shows what ``train_figures.curves_figure``
 shows, in the same colours, plus the latest values written out (a picture has no hover); the
 interactive chart takes over when the run ends.
 """

@@ -44,15 +44,17 @@ class ChildFailed(RuntimeError):
     """A child process reported an error or ended without a result."""
 
 
-def relay(process, events, on_event) -> bytes | BaseException:
-    """Forward a child's events to ``on_event``; return its result bytes, or the reason there are none."""
+def relay(process, events, on_event, task: str) -> bytes | BaseException:
+    """Forward a child's events to ``on_event``; return its result bytes, or the reason there are none.
+
+    ``task`` says what the child was doing, for the message when it dies without a word.
+    """
     while True:
         try:
             kind, payload = events.get(timeout=0.5)
         except queue.Empty:
             if not process.is_alive():
-                what = "reading the data" if process.name.endswith("read-data") else "training"
-                return ChildFailed(f"The process {what} ended unexpectedly (exit code {process.exitcode}).")
+                return ChildFailed(f"The process {task} ended unexpectedly (exit code {process.exitcode}).")
             continue
         if kind == "events":
             for event in payload:
@@ -77,7 +79,7 @@ def read_apart(location: DataLocation, download: bool = False) -> FashionMNIST:
                            name=PROCESS_PREFIX + "read-data")  # fmt: skip
     process.start()
     try:
-        outcome = relay(process, out, on_event=None)
+        outcome = relay(process, out, on_event=None, task="reading the data")
     finally:
         process.join(timeout=10)
         process.kill()

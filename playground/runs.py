@@ -124,7 +124,7 @@ class Run:
         self._process = process
         try:
             process.start()  # may raise (e.g. no processes left): then the run fails like any other error
-            outcome = relay(process, events, self._on_event)
+            outcome = relay(process, events, self._on_event, task="training")
             if isinstance(outcome, BaseException):
                 raise outcome
             result = _result(self.spec, config, outcome)
