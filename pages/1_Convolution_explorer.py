@@ -1,150 +1,152 @@
 """Convolution explorer: every stage of one conv layer on your own image, with the arithmetic."""
 
+from contextlib import contextmanager
+
 import streamlit as st
 import torch
 
 from playground import images
-from playground.conv import ConfigError, Stages, run
+from playground.conv import ConfigError, run
 from playground.explain import fmt
-from ui.common import setup_page
-from ui.explorer_controls import P, Settings, settings_sidebar
+from ui.common import plain, setup_page
+from ui.explorer_controls import DEFAULTS, FIELDS, P, read_settings
+from ui.explorer_views import COLOURS_NOTE, arithmetic, formula, formula_blocks, formulas, stage_row, stage_titles
 from ui.image_input import image_input
 from ui.pictures import map_picture, rgb_picture, show_picture
-from ui.step_through import step_through
+from ui.present import Reveal
+from ui.state import link_note, notice, publish, restore
+from ui.step_through import move, selected_cell, step_through
 
-setup_page("Convolution explorer", "🔍")
-st.title("🔍 Convolution explorer")
-st.caption(
-    "Pick an image and a kernel in the sidebar. Every stage is computed by PyTorch (torch.nn.functional) "
-    "and every number can be traced back to the arithmetic below."
-)
-settings: Settings = settings_sidebar()
+PAGE = "explorer"
+MAX_UPLOAD_MB = 25
 RGB_NAMES = ("red", "green", "blue")
 
+restore(PAGE, FIELDS, DEFAULTS)
+ss = st.session_state
+present = ss[f"{P}_present"]
+setup_page("Convolution explorer", "🔍", present)
 
-def shape_text(t: torch.Tensor) -> str:
-    return "×".join(str(d) for d in t.shape)
+
+def _presenting() -> None:
+    if st.session_state[f"{P}_present"]:
+        st.session_state[f"{P}_reveal"] = 1  # a presentation starts from the input
 
 
-left, right = st.columns([1, 2], gap="large")
-with left:
-    chosen = image_input(P)
+@contextmanager
+def sidebar_section(title: str):
+    with st.sidebar:
+        st.header(title)
+        yield
+
+
+if present:  # the controls in a bar of popovers, so the maps get the whole width
+    bar = st.columns([1, 1, 1.3, 1, 1, 0.5, 2.2, 0.5, 0.9], vertical_alignment="center")
+    groups = ("Image", "Kernel", "Stride · padding", "Activation", "Pooling")
+    popovers = {title: col.popover(title, width="stretch") for col, title in zip(bar, groups, strict=False)}
+    with popovers["Image"]:
+        chosen = image_input(P, MAX_UPLOAD_MB)
+    settings = read_settings(popovers.get)
+else:
+    with st.sidebar:
+        st.toggle("📽️ Presentation mode", key=f"{P}_present", on_change=_presenting, persist_state="session",
+                  help="Full width, large type, stages revealed one at a time with → / ← or a clicker.")  # fmt: skip
+    settings = read_settings(sidebar_section)
+    st.title("🔍 Convolution explorer")
+    st.caption(
+        "Pick an image here and a kernel in the sidebar. Every stage is computed by PyTorch (torch.nn.functional) "
+        "and every number can be traced back to the arithmetic below."
+    )
+    notice(PAGE)
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        chosen = image_input(P, MAX_UPLOAD_MB)
+
+if present:
+    notice(PAGE)
 if chosen is None:
-    st.info("Choose an image to start.")
+    st.info("Choose an image to start: upload one, take a photo, or pick a sample.")
+    publish(PAGE, FIELDS)
     st.stop()
 
 if chosen.grid is not None:
     image = chosen.grid.repeat(3, 1, 1) if settings.color else chosen.grid
-    source_note = f"Input: {chosen.label}, used exactly as typed."
+    lo, hi = fmt(float(chosen.grid.min())), fmt(float(chosen.grid.max()))
+    source_note = f"Input: {chosen.label}, used exactly as typed (values {lo} … {hi})."
 else:
     prepared = images.prepare(chosen.picture, settings.color, settings.max_side)
     image = prepared.tensor
     (w0, h0), (w1, h1) = prepared.original_size, prepared.size
-    source_note = f"Input: {chosen.label}, {w0}×{h0} px" + (
+    source_note = f"Input: {plain(chosen.label)}, {w0}×{h0} px" + (
         f", downscaled to {w1}×{h1} (working resolution {settings.max_side})." if prepared.downscaled else "."
-    )
-if settings.kernel_error:
-    st.warning(settings.kernel_error)
+    ) + " Pixel values run from 0 (dark) to 255 (bright)."
 
-with right:
-    st.markdown(f"**{source_note}** Pixel values run from 0 (dark) to 255 (bright).")
-    kernel = torch.tensor(settings.conv.filters[0])
-    shown = kernel.flip(-1, -2) if settings.conv.flip else kernel
-    k1, k2 = st.columns([1, 2])
-    with k1:
-        title = "Kernel" + (" (flipped)" if settings.conv.flip else "")
-        show_picture(map_picture(shown, title, colorbar=False), key=f"{P}_kernel")
-    k2.markdown(
-        f"**{settings.filter_names[0]}**, {len(kernel)}×{len(kernel[0])}"
-        + (f", plus {len(settings.filter_names) - 1} more filter(s)" if len(settings.filter_names) > 1 else "")
-        + f"  \nStride {settings.conv.stride}, dilation {settings.conv.dilation}, padding (top, bottom, left, right) "
-        f"{settings.conv.padding} in {settings.conv.padding_mode} mode, bias {fmt(settings.conv.bias)}  \n"
-        f"Activation: {settings.act.name} · Pooling: {settings.pool.kind}"
-    )
+if not present:
+    with right:
+        st.markdown(f"**{source_note}**")
+        kernel = settings.conv.filters[0]
+        k1, k2 = st.columns([1, 2])
+        with k1:
+            shown = torch.tensor(kernel).flip(-1, -2) if settings.conv.flip else torch.tensor(kernel)
+            title = "Kernel" + (" (flipped)" if settings.conv.flip else "")
+            show_picture(map_picture(shown, title, colorbar=False), key=f"{P}_kernel")
+        extra = len(settings.filter_names) - 1
+        k2.markdown(
+            f"**{plain(settings.filter_names[0])}**, {len(kernel)}×{len(kernel[0])}"
+            + (f", plus {extra} more filter{'s' if extra > 1 else ''}" if extra else "")
+            + f"  \nStride {settings.conv.stride}, dilation {settings.conv.dilation}, padding (top, bottom, left, "
+            f"right) {settings.conv.padding} in {settings.conv.padding_mode} mode, bias {fmt(settings.conv.bias)}  \n"
+            f"Activation: {settings.act.name} · Pooling: {settings.pool.kind}"
+        )
+        link_note(PAGE, "A drawing stays in this browser; an upload or photo is not part of the link.")
 
 try:
     stages = run(image, settings.conv, settings.act, settings.pool)
 except ConfigError as e:
     st.error(f"This configuration cannot be computed. {e}")
-    st.latex(r"W_{out} = \left\lfloor\frac{W + P_{before} + P_{after} - D(F-1) - 1}{S}\right\rfloor + 1")
     with st.columns(3)[0]:
         pic = rgb_picture(image, "Input") if image.shape[0] == 3 else map_picture(image[0], "Input", signed=False)
         show_picture(pic, key=f"{P}_input_only")
+    publish(PAGE, FIELDS)
     st.stop()
 
 # Which output channel to show when there are several.
 n_out = stages.conv.shape[0]
+channel = 0
 if n_out > 1:
     names = RGB_NAMES if settings.conv.per_channel and n_out == 3 else settings.filter_names
-    channel = st.radio(
-        "Output channel shown",
-        range(n_out),
-        format_func=lambda i: f"{i}: {names[i]}",
-        horizontal=True,
-        key=f"{P}_channel",
-    )
-    channel = min(channel, n_out - 1)
-else:
-    channel = 0
+    ss[f"{P}_channel"] = min(ss[f"{P}_channel"], n_out - 1)
+    channel = st.radio("Output channel shown", range(n_out), format_func=lambda i: f"{i}: {names[i]}",
+                       horizontal=True, key=f"{P}_channel", persist_state="session")  # fmt: skip
 
-
-def stage_row(stages: Stages, channel: int) -> None:
-    """Input, padded input, convolution, activation and pooling side by side, each with its shape."""
-    st.subheader("Every stage")
-    cols = st.columns(5 if stages.pooled is not None else 4)
-    color = stages.input.shape[0] == 3
-    in_ch = channel if stages.groups > 1 else 0
-    with cols[0]:
-        pic = rgb_picture(stages.input, "Input") if color else map_picture(stages.input[0], "Input", signed=False)
-        show_picture(pic, key=f"{P}_s_input")
-        st.caption(f"shape {shape_text(stages.input)} (C×H×W)")
-    with cols[1]:
-        pic = (
-            rgb_picture(stages.padded, "Padded input")
-            if color
-            else map_picture(stages.padded[in_ch], "Padded input", signed=False)
-        )
-        show_picture(pic, key=f"{P}_s_padded")
-        st.caption(f"shape {shape_text(stages.padded)}")
-    maps = [("Convolution", stages.conv), (f"{settings.act.name} activation", stages.activated)]
-    if stages.pooled is not None:
-        maps.append((f"{settings.pool.kind} pooling", stages.pooled))
-    for col, (title, t) in zip(cols[2:], maps, strict=True):
+if present:
+    n_stages = len(stage_titles(stages, settings))
+    _, h, w = stages.conv.shape
+    reveal = Reveal(f"{P}_reveal", n_stages + 2, lambda d: move(d, h, w))
+    cell = selected_cell(stages, channel)
+    steps = [*stage_titles(stages, settings), "output size", f"cell ({cell.row}, {cell.col}) as arithmetic"]
+    bar[5].button("◀", key=f"{P}_back", on_click=reveal.back, help="Back (← or PageUp)", width="stretch")
+    bar[6].markdown(f"**{reveal.step} / {reveal.last} · {steps[reveal.step - 1]}**")
+    bar[7].button("▶", key=f"{P}_fwd", on_click=reveal.next, help="Next (→ or PageDown)", width="stretch")
+    bar[8].toggle("📽️ Present", key=f"{P}_present", on_change=_presenting, persist_state="session")
+    reveal.keyboard()
+    done = reveal.step == reveal.last
+    stage_row(stages, settings, channel, min(reveal.step, n_stages), cell if done else None)
+    blocks = formula_blocks(stages, settings)
+    cols = st.columns([1] * len(blocks) + [1.5], gap="medium")
+    for col, (title, axes) in zip(cols, blocks, strict=False):
         with col:
-            show_picture(map_picture(t[channel], title), key=f"{P}_s_{title.split()[0]}")
-            lo, hi = fmt(float(t[channel].min())), fmt(float(t[channel].max()))
-            st.caption(f"shape {shape_text(t)}  \nrange {lo} … {hi}")
-    st.caption(
-        "Colours: the input is gray from its smallest value (black) to its largest (white). Computed maps are red "
-        "where positive, blue where negative and white at 0. Each map has its own scale: its colour bar gives it. "
-        "Maps up to 16×16 show their numbers."
-    )
-
-
-def formulas(stages: Stages) -> None:
-    """The output-size formula per stage and axis, symbolic and with this page's numbers."""
+            if reveal.step > n_stages:
+                formula(title, axes, compact=True)
+    with cols[-1]:
+        if done:
+            st.markdown(f"**Cell ({cell.row}, {cell.col}): the dot product** (→ moves the kernel on)")
+            arithmetic(cell, stages.pooled is not None, limit=12)
+else:
+    st.subheader("Every stage")
+    stage_row(stages, settings, channel, len(stage_titles(stages, settings)))
+    st.caption(COLOURS_NOTE)
     st.subheader("Output size, worked out")
-    blocks = [("Convolution", stages.conv_axes)]
-    if stages.pool_axes is not None:
-        blocks.append(
-            (f"{settings.pool.kind} pooling" + (", ceil_mode" if settings.pool.ceil_mode else ""), stages.pool_axes)
-        )
-    for title, axes in blocks:
-        with st.container():
-            st.markdown(f"**{title}**: the rule, then your numbers (S = stride, P = padding, D = dilation, F = size)")
-            st.latex(axes[0].symbolic("W"))
-            for symbol, axis in zip(("H", "W"), axes, strict=True):
-                st.latex(axis.substituted(symbol))
-                if axis.pool and axis.uncovered:
-                    st.caption(f"{symbol}: the last {axis.uncovered} pixel(s) are not covered by any pooling window.")
-                if axis.dropped_last:
-                    st.caption(
-                        f"{symbol}: rounding up would add a window that starts in the padding; PyTorch drops it."
-                    )
-    for note in stages.notes:
-        st.info(note)
-
-
-stage_row(stages, channel)
-formulas(stages)
-step_through(stages, settings.act, channel)
+    formulas(stages, settings)
+    st.subheader("Step through the output")
+    step_through(stages, channel)
+publish(PAGE, FIELDS)

@@ -8,8 +8,10 @@ from playground import models
 from playground.curve_picture import curves_picture, progress_text
 from playground.runs import ACTIVE, RunError
 from playground.train_figures import curves_figure
-from ui.common import session_id, setup_page
+from ui.common import setup_page
+from ui.state import browser_id, link_note, notice, publish, restore
 from ui.training import (
+    FIELDS,
     P,
     architecture_editor,
     dataset,
@@ -17,6 +19,7 @@ from ui.training import (
     network_table,
     run_manager,
     samples_grid,
+    seed_from_run,
     sharing_lesson,
 )
 
@@ -24,9 +27,16 @@ from ui.training import (
 # laptop that CPU is taken from the run (an interactive plotly chart would cost ~0.3 s).
 LIVE_SECONDS = float(os.environ.get("PLAYGROUND_LIVE_SECONDS") or 3.0)
 
+PAGE = "studio"
+first_visit = "_visited_studio" not in st.session_state
+restore(PAGE, FIELDS)
 setup_page("Training studio", "🏋️")
+manager, sid = run_manager(), browser_id()
+if first_visit and not st.query_params and (going := manager.active_for(sid)) is not None:
+    seed_from_run(going.spec, going.config)  # opened afresh while this browser's run trains: show its settings
 st.title("🏋️ Training studio")
 st.caption("Train a small CNN on FashionMNIST: 60,000 photos of clothes in 10 classes, 28×28 gray pixels.")
+notice(PAGE)
 
 data = dataset()
 if data is not None:
@@ -46,7 +56,6 @@ st.subheader("2 · Training settings")
 config = hyperparameters()
 
 st.subheader("3 · Train")
-manager, sid = run_manager(), session_id()
 
 
 def start(spec: dict, config, data) -> None:
@@ -67,10 +76,11 @@ if active is not None:
 if refused := st.session_state.pop(f"{P}_refused", None):
     st.warning(refused)
 c1, c2 = st.columns(2)
-log_scale = c1.toggle("Log scale for the loss", key=f"{P}_log")
+log_scale = c1.toggle("Log scale for the loss", key=f"{P}_log", persist_state="session")
 interactive = c2.toggle(
     "Interactive chart while training",
     key=f"{P}_interactive",
+    persist_state="session",
     help="While a run trains, its curves are redrawn as a picture: cheap for the browser, so the run keeps its speed. "
     "The interactive chart (hover for values, zoom) costs the browser ~5× more CPU per redraw, which a laptop takes "
     "from the run. Finished runs always get the interactive chart.",
@@ -137,3 +147,5 @@ def live() -> None:
 
 
 live()
+link_note(PAGE, "It holds the network and the training settings; training runs stay with this browser.")
+publish(PAGE, FIELDS)

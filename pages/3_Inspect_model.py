@@ -8,19 +8,25 @@ from playground.figures import map_figure
 from playground.models import feature_maps
 from playground.predict import probabilities
 from playground.train_figures import confusion_figure, grid_figure, probabilities_figure
-from ui.common import setup_page
-from ui.inspect import P, choose_model, download_button, model_input, test_evaluation
+from ui.common import plain, setup_page
+from ui.inspect import DEFAULTS, FIELDS, P, choose_model, download_button, model_input, test_evaluation
+from ui.state import link_note, notice, publish, restore
 from ui.training import dataset
 
+PAGE = "inspect"
+restore(PAGE, FIELDS, DEFAULTS)
 setup_page("Inspect a model", "🔬")
 st.title("🔬 Inspect a trained model")
+notice(PAGE)
 chosen = choose_model()
 if chosen is None:
+    publish(PAGE, FIELDS)
     st.stop()
 name, ckpt = chosen
 model = ckpt.model()
 st.caption(
-    f"Inspecting {name}: {ckpt.spec.get('name', 'network')}, {sum(p.numel() for p in model.parameters()):,} parameters."
+    f"Inspecting {plain(name)}: {plain(ckpt.spec.get('name', 'network'))}, "
+    f"{sum(p.numel() for p in model.parameters()):,} parameters."
 )
 download_button(name, ckpt)
 
@@ -58,6 +64,10 @@ if data is not None:
     c1.plotly_chart(map_figure(x[0] * 255, f"What the model sees: {label}", signed=False, height=300), key=f"{P}_seen")
     c2.plotly_chart(probabilities_figure(probabilities(model, x)), key=f"{P}_probs")
     maps = [(n, t) for n, t in feature_maps(model, x[None]) if t.ndim == 4]
-    layer = st.selectbox("Layer", range(len(maps)), format_func=lambda i: maps[i][0], key=f"{P}_layer")
+    st.session_state[f"{P}_layer"] = min(st.session_state[f"{P}_layer"], len(maps) - 1)
+    layer = st.selectbox("Layer", range(len(maps)), format_func=lambda i: maps[i][0], key=f"{P}_layer",
+                         persist_state="session")  # fmt: skip
     n, t = maps[layer]
     st.plotly_chart(grid_figure(t[0], f"{n}: {t.shape[1]} maps of {t.shape[2]}×{t.shape[3]}"), key=f"{P}_maps")
+link_note(PAGE, "It holds the model choice, the input and the layer; an uploaded checkpoint is not part of it.")
+publish(PAGE, FIELDS)

@@ -22,7 +22,7 @@ DEFAULT_SPEC: dict = {
         "relu",
         POOL2,
         "flatten",
-        {"type": "linear", "out_features": 10, "in_features": 32 * 7 * 7},
+        {"type": "linear", "out_features": 10, "in_features": None},  # None: follows the shape before it (1,568)
     ),
 }
 PRESETS: dict[str, dict] = {

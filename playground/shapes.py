@@ -200,3 +200,18 @@ def full_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
     """(before, after) padding where every window overlaps the input by at least one pixel."""
     total = effective_kernel(kernel, dilation) - 1
     return total, total
+
+
+def shortcut_padding(name: str, kernel: int, dilation: int = 1) -> tuple[int, int]:
+    """(before, after) padding for a named shortcut: "valid" (none), "same" or "full".
+
+    Raises:
+        ValueError: an unknown name.
+    """
+    if name == "valid":
+        return 0, 0
+    if name == "same":
+        return same_padding(kernel, dilation)
+    if name == "full":
+        return full_padding(kernel, dilation)
+    raise ValueError(f"Padding shortcut must be valid, same or full, got {name!r}.")

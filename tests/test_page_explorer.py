@@ -60,11 +60,15 @@ def test_impossible_configuration_is_explained_not_raised(at):
 
 
 def test_step_through_moves_and_explains_the_chosen_cell(at):
-    at.slider(key="cx_pos").set_value(130).run()  # 126 cells a row: row 1, column 4
+    at.slider(key="cx_row").set_value(1).run()
+    at.slider(key="cx_col").set_value(4).run()
     assert not at.exception
     assert any("cell (1, 4)" in chart.proto.spec for chart in at.get("plotly_chart"))
     at.button(key="cx_next").click().run()
-    assert at.session_state["cx_pos"] == 131
+    assert (at.session_state["cx_row"], at.session_state["cx_col"]) == (1, 5)
+    at.slider(key="cx_col").set_value(125).run()
+    at.button(key="cx_next").click().run()  # past the end of a row: the next row's first cell
+    assert (at.session_state["cx_row"], at.session_state["cx_col"]) == (2, 0)
 
 
 def test_number_grid_gives_exact_arithmetic(at):

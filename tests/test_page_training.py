@@ -47,16 +47,13 @@ def test_presets_render(fake_data, preset):
     assert not at.exception and "**total**" in table(at)
 
 
-def test_an_impossible_network_is_explained_and_train_is_disabled(fake_data, monkeypatch):
-    import copy
-
-    from playground import models
-
-    broken = copy.deepcopy(models.DEFAULT_SPEC)
-    broken["layers"][4]["stride"] = 3  # the second conv shrinks 14 → 4, so the Linear's 1,568 inputs no longer fit
-    monkeypatch.setitem(models.PRESETS, "Broken", broken)
-    at = page("2_Training_studio.py")
-    at.selectbox(key="ts_preset").set_value("Broken").run()
+def test_an_impossible_network_is_explained_and_train_is_disabled(fake_data):
+    # The classic network with a typed Linear input count (1,568) and the second conv at stride 3: 14 → 4, so the
+    # Linear's inputs no longer fit. The network comes in through a link.
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/2_Training_studio.py")
+    at.query_params["layers"] = "conv16k5p2_bn_relu_max2_conv32k5s3p2_bn_relu_max2_flat_lin10i1568"
+    at.run()
     assert not at.exception
     assert at.error and "Linear expects 1,568 inputs" in at.error[0].value
     assert "⚠️" in table(at)
@@ -97,7 +94,7 @@ def test_train_then_inspect(fake_data):
     assert "run 1" in spec
     at.switch_page("pages/3_Inspect_model.py").run()
     assert not at.exception
-    assert at.radio(key="mi_source").value == "This session's latest run"
+    assert at.radio(key="mi_source").value == "This browser's latest run"
     assert any(s.value.startswith("Test accuracy") for s in at.subheader)
     at.radio(key="mi_input").set_value("My own image").run()
     assert not at.exception

@@ -1,24 +1,80 @@
-"""Sidebar controls of the convolution explorer, read into the engine's frozen settings."""
+"""The convolution explorer's controls, read into the engine's frozen settings.
+
+Each group of controls (image, kernel, stride/padding, activation, pooling) renders into whatever
+container the page opens for it: the sidebar normally, a popover in presentation mode. Every widget
+keeps its value for the whole session (``persist_state``), and ``FIELDS`` says how each setting
+travels in the page's link (see ``ui.state``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 
-from playground import kernels, shapes
+from playground import kernels, samples, shapes
 from playground.conv import ACTIVATIONS, PAD_MODES, POOLS, ActivationSpec, ConvSpec, PoolSpec, activate
 from playground.figures import activation_figure
+from ui.image_input import GRID_SIDES, SOURCES, grid_values
+from ui.matrix_editor import matrix_editor
+from ui.params import Field, choice, flag, integer, items, matrix, number, one, optional, pair, values_of
 
 P = "cx"  # session-state prefix of this page
+KEEP = "session"  # every widget keeps its value across page switches
 PADDING_SHORTCUTS = ("valid", "same", "full", "custom")
 RESOLUTIONS = (16, 28, 32, 64, 128, 256, 512)
+CHANNEL_MODES = ("Same kernel on each channel", "One filter over all channels")
+MAX_WEIGHT = 1e6  # typed kernel weights and bias beyond this are refused (products must stay finite)
+
+
+KERNEL_SLUGS = {
+    "Laplacian (4-neighbour)": "laplacian-4",
+    "Laplacian (8-neighbour)": "laplacian-8",
+    "Box blur": "box",
+    "Gaussian blur": "gaussian",
+}
+SAMPLE_SLUGS = {"Photo: coffee cup (CC0)": "coffee", "Photo: Chelsea the cat (CC0)": "cat"}
+CHANNEL_SLUGS = {CHANNEL_MODES[0]: "each", CHANNEL_MODES[1]: "all"}
+FIELDS = [
+    one("src", f"{P}_source", "Sample", choice(SOURCES, {"Number grid": "grid"})),
+    one("sample", f"{P}_sample", "Shapes", choice(list(samples.SAMPLES), SAMPLE_SLUGS)),
+    one("grid", f"{P}_grid", grid_values(6, 0), matrix(-10_000, 10_000, *GRID_SIDES, square=True)),
+    one("color", f"{P}_color", "Grayscale", choice(("Grayscale", "RGB"), {"Grayscale": "gray"})),
+    one("res", f"{P}_res", 128, choice(RESOLUTIONS)),
+    one("kernel", f"{P}_preset", "Sharpen", choice(kernels.PRESET_NAMES, KERNEL_SLUGS)),
+    one("ksize", f"{P}_ksize", 3, integer(1, 11)),
+    one("seed", f"{P}_seed", 0, integer(0, 10**6)),
+    one("weights", f"{P}_weights", None, optional(matrix(-MAX_WEIGHT, MAX_WEIGHT, 1, 11), "preset")),
+    one("extra", f"{P}_extra", [], items(choice(kernels.PRESET_NAMES, KERNEL_SLUGS), 7)),
+    one("channels", f"{P}_chmode", CHANNEL_MODES[0], choice(CHANNEL_MODES, CHANNEL_SLUGS)),
+    one("flip", f"{P}_flip", False, flag()),
+    one("bias", f"{P}_bias", 0.0, number(-1000, 1000)),
+    Field("stride", (f"{P}_stride_h", f"{P}_stride_w"), (1, 1), pair(integer(1, 16))),
+    Field("dilation", (f"{P}_dil_h", f"{P}_dil_w"), (1, 1), pair(integer(1, 8))),
+    one("padding", f"{P}_padshort", "valid", choice(PADDING_SHORTCUTS)),
+    Field("pads", (f"{P}_pt", f"{P}_pb", f"{P}_pl", f"{P}_pr"), (1, 1, 1, 1), values_of(integer(0, 32), 4)),
+    one("padmode", f"{P}_padmode", "zeros", choice(PAD_MODES)),
+    one("act", f"{P}_act", "ReLU", choice(ACTIVATIONS)),
+    one("slope", f"{P}_slope", 0.1, number(0, 1)),
+    one("pool", f"{P}_pool", "Max", choice(POOLS, {"Average": "avg", "LP (L2)": "l2"})),
+    one("pool_size", f"{P}_pk", 2, integer(1, 8)),
+    one("pool_stride", f"{P}_ps", None, optional(integer(1, 8))),
+    one("pool_pad", f"{P}_pp", 0, integer(0, 4)),
+    one("ceil", f"{P}_ceil", False, flag()),
+    one("ch", f"{P}_channel", 0, integer(0, 15)),
+    Field("cell", (f"{P}_row", f"{P}_col"), (0, 0), pair(integer(0, 4096))),
+    one("in_ch", f"{P}_inch", 0, integer(0, 2)),
+    one("present", f"{P}_present", False, flag()),
+    one("step", f"{P}_reveal", 1, integer(1, 7)),
+]
+
+
+DEFAULTS = {f"{P}_brush": 14}  # session keys that a link does not carry
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the sidebar decides."""
+    """Everything the controls decide."""
 
     color: bool
     max_side: int
@@ -27,124 +83,169 @@ class Settings:
     pool: PoolSpec
     filter_names: tuple[str, ...]
     kernel_error: str | None = None
+    kernel_note: str = ""
 
 
-def _pair(label: str, lo: int, hi: int, default: int, key: str) -> tuple[int, int]:
+def image_settings() -> tuple[bool, int]:
+    """Colour and working resolution."""
+    color = st.radio("Colour", ("Grayscale", "RGB"), horizontal=True, key=f"{P}_color", persist_state=KEEP) == "RGB"
+    max_side = st.select_slider(
+        "Working resolution (longest side)",
+        RESOLUTIONS,
+        key=f"{P}_res",
+        help="Larger images are downscaled to this before anything is computed.",
+        persist_state=KEEP,
+    )
+    return color, int(max_side)
+
+
+def _preset_kernel() -> kernels.Kernel:
+    ss = st.session_state
+    return kernels.preset_kernel(ss[f"{P}_preset"], ss[f"{P}_ksize"], seed=ss[f"{P}_seed"])
+
+
+def _kernel_replaced() -> None:
+    """Preset, size or seed changed: the preset's values replace typed ones, which stay one click away."""
+    ss = st.session_state
+    if ss[f"{P}_weights"] is not None:
+        ss[f"{P}_weights_undo"] = ss[f"{P}_weights"]
+        ss[f"{P}_weights"] = None
+
+
+def _restore_typed_kernel() -> None:
+    ss = st.session_state
+    ss[f"{P}_weights"] = ss.pop(f"{P}_weights_undo", None)
+
+
+def _reroll() -> None:
+    st.session_state[f"{P}_seed"] += 1
+    _kernel_replaced()
+
+
+def parse_weights(rows) -> kernels.Kernel:
+    """Typed kernel weights, refused beyond ±MAX_WEIGHT (so every product and sum stays a finite float32)."""
+    kernel = kernels.parse_kernel(rows)
+    if any(abs(w) > MAX_WEIGHT for row in kernel for w in row):
+        raise ValueError(f"Kernel weights must be between −{MAX_WEIGHT:,.0f} and {MAX_WEIGHT:,.0f}.")
+    return kernel
+
+
+def _kernel_typed(values: kernels.Kernel) -> None:
+    """The grid was edited: keep the typed values, or go back to the preset when they equal it."""
+    st.session_state[f"{P}_weights"] = None if values == _preset_kernel() else values
+
+
+def kernel_settings() -> tuple[str, kernels.Kernel, str, str | None]:
+    """Preset, size and the editable weights; returns (preset, kernel, note shown with it, error)."""
+    ss = st.session_state
+    preset = st.selectbox("Kernel", kernels.PRESET_NAMES, key=f"{P}_preset", on_change=_kernel_replaced,
+                          persist_state=KEEP)  # fmt: skip
+    if preset in kernels.SIZED:
+        st.slider("Kernel size F", 1, 11, key=f"{P}_ksize", on_change=_kernel_replaced, persist_state=KEEP)
+    if preset == "Random":
+        st.button("New random kernel", key=f"{P}_reroll", on_click=_reroll)
+    preset_values = _preset_kernel()
+    typed = ss[f"{P}_weights"]
+    kernel = preset_values if typed is None else typed
+    note = kernels.DESCRIPTIONS[preset] if typed is None else f"Your own weights, typed over {preset}."
+    st.caption(note + " Type into the grid to change any weight (decimals are kept exactly).")
+    error = matrix_editor(f"{P}_kgrid", kernel, parse=parse_weights, on_valid=_kernel_typed)
+    if typed is not None:
+        st.button("↺ Back to the preset's values", key=f"{P}_kreset", on_click=_kernel_typed, args=(preset_values,))
+    elif f"{P}_weights_undo" in ss:
+        st.button("↶ Bring back the kernel you typed", key=f"{P}_kundo", on_click=_restore_typed_kernel)
+    return preset, kernel, note, error
+
+
+def geometry_settings(kernel_size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int], tuple, str]:
+    """Stride, dilation, padding and padding mode."""
+    stride = _pair("Stride S", 1, 16, "stride")
+    dilation = _pair("Dilation D", 1, 8, "dil")
+    shortcut = st.radio(
+        "Padding P",
+        PADDING_SHORTCUTS,
+        horizontal=True,
+        key=f"{P}_padshort",
+        help="valid: none · same: output as large as the input at stride 1 · full: every overlap of kernel and "
+        "image · custom: each side (0–32)",
+        persist_state=KEEP,
+    )
+    if shortcut == "custom":
+        a, b = st.columns(2)
+        sides = [
+            int(col.number_input(f"{name} (0–32)", 0, 32, key=f"{P}_{k}", persist_state=KEEP))
+            for col, name, k in ((a, "top", "pt"), (b, "bottom", "pb"), (a, "left", "pl"), (b, "right", "pr"))
+        ]
+        padding = tuple(sides)
+    else:
+        per_axis = zip(kernel_size, dilation, strict=True)
+        (top, bottom), (left, right) = (shapes.shortcut_padding(shortcut, k, d) for k, d in per_axis)
+        padding = (top, bottom, left, right)
+    mode = st.selectbox("Padding mode", PAD_MODES, key=f"{P}_padmode", persist_state=KEEP)
+    return stride, dilation, padding, mode
+
+
+def _pair(label: str, lo: int, hi: int, key: str) -> tuple[int, int]:
     a, b = st.columns(2)
     return (
-        int(a.number_input(f"{label} rows", lo, hi, default, key=f"{P}_{key}_h")),
-        int(b.number_input(f"{label} cols", lo, hi, default, key=f"{P}_{key}_w")),
+        int(a.number_input(f"{label} rows ({lo}–{hi})", lo, hi, key=f"{P}_{key}_h", persist_state=KEEP)),
+        int(b.number_input(f"{label} cols ({lo}–{hi})", lo, hi, key=f"{P}_{key}_w", persist_state=KEEP)),
     )
 
 
-def _kernel_editor() -> tuple[str, kernels.Kernel, str | None]:
-    preset = st.selectbox(
-        "Kernel", kernels.PRESET_NAMES, index=kernels.PRESET_NAMES.index("Sharpen"), key=f"{P}_preset"
-    )
-    st.caption(kernels.DESCRIPTIONS[preset])
-    size = 3
-    if preset in kernels.SIZED:
-        size = st.slider("Kernel size F", 1, 11, 3, key=f"{P}_ksize")
-    kernel = kernels.preset_kernel(preset, size, seed=st.session_state.get(f"{P}_seed", 0))
-    if preset == "Random" and st.button("New random kernel", key=f"{P}_reroll"):
-        st.session_state[f"{P}_seed"] = st.session_state.get(f"{P}_seed", 0) + 1
-        st.rerun()
-    st.caption("Type into the grid to change any weight.")
-    frame = pd.DataFrame([list(r) for r in kernel], columns=[str(j) for j in range(len(kernel[0]))])
-    edited = st.data_editor(frame, key=f"{P}_kgrid_{preset}_{size}_{st.session_state.get(f'{P}_seed', 0)}")
-    try:
-        typed = kernels.parse_kernel(edited.to_numpy().tolist())
-    except ValueError as e:
-        return preset, kernel, f"Kernel values: {e} Using the preset's values until it is fixed."
-    return preset, typed, None
+def activation_settings(plot: bool = True) -> ActivationSpec:
+    name = st.selectbox("Activation", ACTIVATIONS, key=f"{P}_act", persist_state=KEEP)
+    slope = 0.01
+    if name == "Leaky ReLU":
+        slope = st.slider("Negative slope", 0.0, 1.0, step=0.01, key=f"{P}_slope", persist_state=KEEP)
+    act = ActivationSpec(name, slope=slope)
+    if plot and name != "None":
+        st.plotly_chart(activation_figure(lambda x: activate(x, act), name), key=f"{P}_actplot",
+                        config={"displayModeBar": False})  # fmt: skip
+    return act
 
 
-def settings_sidebar() -> Settings:
-    """All controls, in the sidebar, as ``Settings``."""
-    sb = st.sidebar
-    with sb:
-        st.header("Image")
-        color = st.radio("Colour", ("Grayscale", "RGB"), horizontal=True, key=f"{P}_color") == "RGB"
-        max_side = st.select_slider(
-            "Working resolution (longest side)",
-            RESOLUTIONS,
-            value=128,
-            key=f"{P}_res",
-            help="Larger images are downscaled to this before anything is computed.",
-        )
-        st.header("Kernel")
-        preset, kernel, kernel_error = _kernel_editor()
-        extra = st.multiselect(
-            "More filters (one output channel each)",
-            [n for n in kernels.PRESET_NAMES if n != preset],
-            key=f"{P}_extra",
-            help="Each filter spans every input channel and makes one output channel.",
-        )
+def pooling_settings() -> PoolSpec:
+    kind = st.selectbox("Pooling", POOLS, key=f"{P}_pool", persist_state=KEEP)
+    if kind == "None":
+        return PoolSpec(kind)
+    a, b = st.columns(2)
+    size = int(a.number_input("size (1–8)", 1, 8, key=f"{P}_pk", persist_state=KEEP))
+    stride = b.number_input("stride (1–8)", 1, 8, value=None, key=f"{P}_ps", placeholder=f"auto = {size}",
+                            help="Empty: PyTorch's default, the pooling size.", persist_state=KEEP)  # fmt: skip
+    pad = int(a.number_input("padding (0–4)", 0, 4, key=f"{P}_pp", persist_state=KEEP))
+    ceil = b.toggle("ceil_mode", key=f"{P}_ceil", persist_state=KEEP)
+    s = size if stride is None else int(stride)
+    return PoolSpec(kind, (size, size), (s, s), (pad, pad), ceil)
+
+
+def read_settings(section) -> Settings:
+    """All controls, each group in ``section(title)`` (a context manager: sidebar header or popover)."""
+    with section("Image"):
+        color, max_side = image_settings()
+    with section("Kernel"):
+        preset, kernel, note, kernel_error = kernel_settings()
+        names = [n for n in kernels.PRESET_NAMES if n != preset]
+        st.session_state[f"{P}_extra"] = [n for n in st.session_state[f"{P}_extra"] if n in names]
+        extra = st.multiselect("More filters (one output channel each)", names, key=f"{P}_extra", persist_state=KEEP,
+                               help="Each filter spans every input channel and makes one output channel.")  # fmt: skip
         per_channel = not extra
         if color and not extra:
-            per_channel = st.radio(
-                "With 3 input channels",
-                ("Same kernel on each channel", "One filter over all channels"),
-                key=f"{P}_chmode",
-            ).startswith("Same")
-        filters = [kernel]
-        for name in extra:
-            k = kernels.preset_kernel(name, len(kernel))
-            filters.append(k)
-        flip = st.toggle(
-            "Flip the kernel (true convolution)",
-            key=f"{P}_flip",
-            help="Deep-learning libraries compute cross-correlation: they do not flip. Mathematical convolution "
-            "rotates the kernel by 180° first.",
-        )
-        bias = st.number_input("Bias b", -1000.0, 1000.0, 0.0, step=1.0, key=f"{P}_bias")
-
-        st.header("Stride, padding, dilation")
-        stride = _pair("Stride S", 1, 16, 1, "stride")
-        dilation = _pair("Dilation D", 1, 8, 1, "dil")
-        shortcut = st.radio(
-            "Padding P",
-            PADDING_SHORTCUTS,
-            horizontal=True,
-            key=f"{P}_padshort",
-            help="valid: none · same: output as large as the input at stride 1 · full: every "
-            "overlap of kernel and image",
-        )
-        k_h, k_w = len(kernel), len(kernel[0])
-        if shortcut == "custom":
-            a, b = st.columns(2)
-            top = int(a.number_input("top", 0, 32, 1, key=f"{P}_pt"))
-            bottom = int(b.number_input("bottom", 0, 32, 1, key=f"{P}_pb"))
-            left = int(a.number_input("left", 0, 32, 1, key=f"{P}_pl"))
-            right = int(b.number_input("right", 0, 32, 1, key=f"{P}_pr"))
-        else:
-            fn = {"valid": lambda k, d: (0, 0), "same": shapes.same_padding, "full": shapes.full_padding}[shortcut]
-            (top, bottom), (left, right) = fn(k_h, dilation[0]), fn(k_w, dilation[1])
-        mode = st.selectbox("Padding mode", PAD_MODES, key=f"{P}_padmode")
-
-        st.header("Activation")
-        act_name = st.selectbox("Activation", ACTIVATIONS, index=1, key=f"{P}_act")
-        slope = 0.01
-        if act_name == "Leaky ReLU":
-            slope = st.slider("Negative slope", 0.0, 1.0, 0.1, 0.01, key=f"{P}_slope")
-        act = ActivationSpec(act_name, slope=slope)
-        if act_name != "None":
-            st.plotly_chart(
-                activation_figure(lambda x: activate(x, act), act_name),
-                key=f"{P}_actplot",
-                config={"displayModeBar": False},
-            )
-
-        st.header("Pooling")
-        kind = st.selectbox("Pooling", POOLS, index=1, key=f"{P}_pool")
-        pool = PoolSpec(kind)
-        if kind != "None":
-            a, b = st.columns(2)
-            pk = int(a.number_input("size", 1, 8, 2, key=f"{P}_pk"))
-            ps = int(b.number_input("stride", 1, 8, pk, key=f"{P}_ps"))
-            pp = int(a.number_input("padding", 0, 4, 0, key=f"{P}_pp"))
-            ceil = b.toggle("ceil_mode", key=f"{P}_ceil")
-            pool = PoolSpec(kind, (pk, pk), (ps, ps), (pp, pp), ceil)
-
-    conv = ConvSpec(tuple(filters), per_channel, stride, (top, bottom, left, right), mode, dilation, flip, float(bias))
-    return Settings(color, int(max_side), conv, act, pool, (preset, *extra), kernel_error)
+            per_channel = st.radio("With 3 input channels", CHANNEL_MODES, key=f"{P}_chmode",
+                                   persist_state=KEEP) == CHANNEL_MODES[0]  # fmt: skip
+        filters = [kernel] + [kernels.preset_kernel(name, len(kernel)) for name in extra]
+        flip = st.toggle("Flip the kernel (true convolution)", key=f"{P}_flip", persist_state=KEEP,
+                         help="Deep-learning libraries compute cross-correlation: they do not flip. Mathematical "
+                         "convolution rotates the kernel by 180° first.")  # fmt: skip
+        bias = st.number_input("Bias b (−1000 to 1000)", -1000.0, 1000.0, step=1.0, format="%g", key=f"{P}_bias",
+                               persist_state=KEEP)  # fmt: skip
+    with section("Stride · padding"):
+        stride, dilation, padding, mode = geometry_settings((len(kernel), len(kernel[0])))
+    with section("Activation"):
+        act = activation_settings()
+    with section("Pooling"):
+        pool = pooling_settings()
+    own = st.session_state[f"{P}_weights"] is not None
+    conv = ConvSpec(tuple(filters), per_channel, stride, padding, mode, dilation, flip, float(bias))
+    first = f"your kernel (typed over {preset})" if own else preset
+    return Settings(color, max_side, conv, act, pool, (first, *extra), kernel_error, note)

@@ -1,18 +1,29 @@
-"""The image chooser: draw, upload, photograph, pick a sample or type a number grid."""
+"""The image chooser: draw, upload, photograph, pick a sample or type a number grid.
+
+What the user chose outlives the page: a drawing is kept per browser (so a reload brings it
+back), a typed grid is part of the page's link, and the last upload or photo stays in use for the
+session (a link or a reload cannot carry it: the page says so).
+"""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 import torch
 from PIL import Image
 
 from playground import images, samples
+from ui.common import plain
+from ui.matrix_editor import matrix_editor
+from ui.state import browser_id, browser_store
 
 SOURCES = ("Sample", "Draw", "Upload", "Camera", "Number grid")
+GRID_SIDES = (5, 12)
+CANVAS = 280  # the drawing square, in pixels
+KEEP = "session"
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,6 +33,12 @@ class Chosen:
     label: str
     picture: Image.Image | None = None
     grid: torch.Tensor | None = None
+
+
+def grid_values(n: int, seed: int) -> tuple[tuple[float, ...], ...]:
+    """A random n×n grid of whole numbers 0..9 (the number grid's starting values)."""
+    g = torch.Generator().manual_seed(seed)
+    return tuple(tuple(float(v) for v in row) for row in torch.randint(0, 10, (n, n), generator=g).tolist())
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -38,70 +55,122 @@ def _from_bytes(data: bytes, label: str, prefix: str) -> Chosen | None:
     return Chosen(label, picture=picture)
 
 
-def _canvas(prefix: str) -> Chosen | None:
+def _strokes(rgba: np.ndarray) -> np.ndarray:
+    """The canvas's RGBA strokes as gray levels 0..255 over black, (H, W) uint8."""
+    return np.asarray(images.canvas_to_image(rgba).convert("L"))
+
+
+def _png(gray: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(gray, "L").save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def _clear_drawing(prefix: str) -> None:
+    browser_store().put(browser_id(), f"{prefix}_drawing", None, 0)
+    st.session_state[f"{prefix}_canvas_gen"] = st.session_state.get(f"{prefix}_canvas_gen", 0) + 1
+
+
+def _canvas(prefix: str) -> Chosen:
+    """The drawing square. What was drawn before (on another page, before a reload) is its background."""
     from streamlit_drawable_canvas import st_canvas  # imported here: it needs a running Streamlit app
 
-    brush = st.slider("Brush size", 2, 40, 14, key=f"{prefix}_brush")
-    generation = st.session_state.setdefault(f"{prefix}_canvas_gen", 0)
+    ss, store, who = st.session_state, browser_store(), browser_id()
+    brush = st.slider("Brush size", 2, 40, key=f"{prefix}_brush", persist_state=KEEP)
+    generation = ss.setdefault(f"{prefix}_canvas_gen", 0)
+    key = f"{prefix}_canvas_{generation}"
+    if key not in ss:  # a fresh canvas: it starts from the drawing kept for this browser
+        ss[f"{key}_background"] = store.get(who, f"{prefix}_drawing")
+    background = ss.get(f"{key}_background")
     result = st_canvas(
         stroke_width=brush,
         stroke_color="#FFFFFF",
         background_color="#000000",
-        height=280,
-        width=280,
+        background_image=background,
+        height=CANVAS,
+        width=CANVAS,
         drawing_mode="freedraw",
         return_image_data=True,
-        key=f"{prefix}_canvas_{generation}",
+        key=key,
     )
-    if st.button("Clear drawing", key=f"{prefix}_clear"):
-        st.session_state[f"{prefix}_canvas_gen"] = generation + 1
-        st.rerun()
-    data = result.image_data if result is not None else None
-    if data is None or not np.asarray(data)[..., :3].any():
+    st.button("Clear drawing", key=f"{prefix}_clear", on_click=_clear_drawing, args=(prefix,))
+    drawn = _strokes(result.image_data) if result.image_data is not None else np.zeros((CANVAS, CANVAS), np.uint8)
+    if background is not None:
+        kept = np.asarray(Image.open(io.BytesIO(background)).convert("L").resize((CANVAS, CANVAS)))
+        drawn = np.maximum(drawn, kept)
+    if not drawn.any():
         st.info("Draw on the black square with the mouse or a finger: light strokes on dark, like FashionMNIST.")
-        data = np.zeros((280, 280, 4), dtype=np.uint8)
-    return Chosen("your drawing", picture=images.canvas_to_image(np.asarray(data)))
+    elif result.image_data is not None and result.image_data[..., 3].any():
+        png = _png(drawn)  # ~5 KB: kept per browser, so the drawing survives a page switch and a reload
+        if png != store.get(who, f"{prefix}_drawing"):
+            store.put(who, f"{prefix}_drawing", png, len(png))
+    return Chosen("your drawing", picture=Image.fromarray(drawn, "L").convert("RGB"))
 
 
-def _grid(prefix: str) -> Chosen | None:
-    n = st.slider("Grid size", 5, 12, 6, key=f"{prefix}_grid_n")
-    seed = st.session_state.setdefault(f"{prefix}_grid_seed", 0)
-    if st.button("Randomise", key=f"{prefix}_grid_random"):
-        st.session_state[f"{prefix}_grid_seed"] = seed = seed + 1
-    start = torch.randint(0, 10, (n, n), generator=torch.Generator().manual_seed(seed)).numpy()
-    edited = st.data_editor(
-        pd.DataFrame(start, columns=[str(i) for i in range(n)]),
-        key=f"{prefix}_grid_{n}_{seed}",
-        hide_index=False,
-        width="stretch",
+def _resize_grid(prefix: str) -> None:
+    ss = st.session_state
+    n, old = ss[f"{prefix}_grid_n"], ss[f"{prefix}_grid"]
+    fresh = grid_values(n, ss.get(f"{prefix}_grid_seed", 0))
+    ss[f"{prefix}_grid"] = tuple(
+        tuple(old[i][j] if i < len(old) and j < len(old) else fresh[i][j] for j in range(n)) for i in range(n)
     )
+
+
+def _randomise(prefix: str) -> None:
+    ss = st.session_state
+    ss[f"{prefix}_grid_seed"] = ss.get(f"{prefix}_grid_seed", 0) + 1
+    ss[f"{prefix}_grid"] = grid_values(ss[f"{prefix}_grid_n"], ss[f"{prefix}_grid_seed"])
+
+
+def _parse_grid(rows) -> tuple[tuple[float, ...], ...]:
     try:
-        grid = images.grid_to_tensor(edited.to_numpy().tolist())
+        t = images.grid_to_tensor(rows)
     except images.ImageError as e:
-        st.error(str(e))
-        return st.session_state.get(f"{prefix}_last")
-    return Chosen(f"a {n}×{n} number grid", grid=grid)
+        raise ValueError(str(e)) from None
+    return tuple(tuple(float(v) for v in row) for row in t[0].double().tolist())
 
 
-def image_input(prefix: str) -> Chosen | None:
-    """Widgets for choosing an image; returns the choice (the last good one after a bad upload)."""
-    source = st.radio("Image source", SOURCES, horizontal=True, key=f"{prefix}_source")
+def _grid(prefix: str) -> Chosen:
+    ss = st.session_state
+    ss[f"{prefix}_grid_n"] = len(ss[f"{prefix}_grid"])  # the grid (perhaps from a link) decides the size
+    st.slider("Grid size", *GRID_SIDES, key=f"{prefix}_grid_n", on_change=_resize_grid, args=(prefix,))
+    st.button("Randomise", key=f"{prefix}_grid_random", on_click=_randomise, args=(prefix,))
+    values = ss[f"{prefix}_grid"]
+    matrix_editor(f"{prefix}_gridedit", values, parse=_parse_grid,
+                  on_valid=lambda v: ss.__setitem__(f"{prefix}_grid", v))  # fmt: skip
+    n = len(values)
+    return Chosen(f"a {n}×{n} number grid", grid=torch.tensor(values, dtype=torch.float32)[None])
+
+
+def image_input(prefix: str, max_mb: int) -> Chosen | None:
+    """Widgets for choosing an image; returns the choice (the last good one after a bad upload).
+
+    Session keys ``{prefix}_source``, ``_sample``, ``_brush`` and ``_grid`` must be set (by ``ui.state.restore``).
+    """
+    source = st.radio("Image source", SOURCES, horizontal=True, key=f"{prefix}_source", persist_state=KEEP)
     chosen: Chosen | None
     if source == "Sample":
-        name = st.selectbox("Sample", list(samples.SAMPLES), key=f"{prefix}_sample")
+        name = st.selectbox("Sample", list(samples.SAMPLES), key=f"{prefix}_sample", persist_state=KEEP)
         chosen = Chosen(name, picture=samples.load_sample(name))
     elif source == "Draw":
         chosen = _canvas(prefix)
-    elif source == "Upload":
-        up = st.file_uploader(
-            "Upload an image (PNG, JPEG, GIF, WebP, BMP, TIFF)",
-            key=f"{prefix}_upload",
-            type=["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"],
-        )
-        chosen = _from_bytes(up.getvalue(), up.name, prefix) if up else st.session_state.get(f"{prefix}_last")
-    elif source == "Camera":
-        shot = st.camera_input("Take a photo", key=f"{prefix}_camera")
-        chosen = _from_bytes(shot.getvalue(), "your photo", prefix) if shot else st.session_state.get(f"{prefix}_last")
+    elif source in ("Upload", "Camera"):
+        if source == "Upload":
+            up = st.file_uploader(f"Upload an image (PNG, JPEG, GIF, WebP, BMP, TIFF; up to {max_mb} MB)",
+                                  key=f"{prefix}_upload",
+                                  type=["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"])  # fmt: skip
+            label = up.name if up else None
+        else:
+            up = st.camera_input("Take a photo", key=f"{prefix}_camera")
+            label = "your photo"
+        if up is not None:
+            chosen = _from_bytes(up.getvalue(), label, prefix)
+            st.session_state[f"{prefix}_last_file"] = chosen
+        else:
+            chosen = st.session_state.get(f"{prefix}_last_file")
+            if chosen is not None:
+                st.caption(f"Still using {plain(chosen.label)}, chosen earlier in this session.")
+        st.caption("An upload or a photo stays for this session only: a link or a reload cannot carry it.")
     else:
         chosen = _grid(prefix)
     if chosen is not None:

@@ -11,12 +11,27 @@ import torch
 from playground.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from playground.evaluate import Evaluation, evaluate
 from playground.predict import prepare_for_model
-from ui.common import ROOT, session_id
-from ui.image_input import image_input
+from ui.common import ROOT
+from ui.image_input import SOURCES, grid_values, image_input
+from ui.params import choice, integer, one
+from ui.state import browser_id
 from ui.training import run_manager
 
 P = "mi"
+KEEP = "session"
+MODELS = ("This browser's latest run", "Bundled pretrained model", "Upload a checkpoint")
+MODEL_SLUGS = ("run", "pretrained", "upload")
+INPUTS = ("A test image", "My own image")
+FIELDS = [
+    one("model", f"{P}_source", MODELS[0], choice(MODELS, dict(zip(MODELS, MODEL_SLUGS, strict=True)))),
+    one("input", f"{P}_input", INPUTS[0], choice(INPUTS, dict(zip(INPUTS, ("test", "own"), strict=True)))),
+    one("image", f"{P}_idx", 0, integer(0, 9999)),
+    one("layer", f"{P}_layer", 0, integer(0, 40)),
+    one("src", f"{P}_img_source", "Draw", choice(SOURCES, {"Number grid": "grid"})),
+]
+DEFAULTS = {f"{P}_img_sample": "Shapes", f"{P}_img_brush": 14, f"{P}_img_grid": grid_values(6, 0)}
 PRETRAINED = ROOT / "assets" / "pretrained" / "model.pt"
+MAX_UPLOAD_MB = 25
 
 
 @st.cache_resource(show_spinner=False)
@@ -31,15 +46,18 @@ def _uploaded(data: bytes) -> Checkpoint:
 
 def choose_model() -> tuple[str, Checkpoint] | None:
     """This session's latest run, the bundled pretrained model, or an uploaded checkpoint."""
-    runs = [r for r in run_manager().runs_for(session_id()) if r.result is not None]
-    options = (["This session's latest run"] if runs else []) + ["Bundled pretrained model", "Upload a checkpoint"]
-    source = st.radio("Model", options, horizontal=True, key=f"{P}_source")
-    if source.startswith("This session"):
+    runs = [r for r in run_manager().runs_for(browser_id()) if r.result is not None]
+    options = list(MODELS) if runs else list(MODELS[1:])
+    ss = st.session_state
+    if ss[f"{P}_source"] not in options:
+        ss[f"{P}_source"] = options[0]
+    source = st.radio("Model", options, horizontal=True, key=f"{P}_source", persist_state=KEEP)
+    if source == MODELS[0]:
         run = runs[-1]
         state = run.result.model.state_dict()
         config = dataclasses.asdict(run.config)
-        return f"run {len(runs)} of this session", Checkpoint(run.spec, state, config, run.result.history)
-    if source.startswith("Bundled"):
+        return f"run {len(runs)} of this browser", Checkpoint(run.spec, state, config, run.result.history)
+    if source == MODELS[1]:
         return "the bundled pretrained model", _pretrained(PRETRAINED)
     up = st.file_uploader("A .pt checkpoint saved by CNN Playground", type=["pt", "pth"], key=f"{P}_upload")
     if up is None:
@@ -63,11 +81,13 @@ def test_evaluation(_ckpt: Checkpoint, key: str, _images: torch.Tensor, _labels:
 
 def model_input(test_images: torch.Tensor) -> tuple[str, torch.Tensor]:
     """A test image, or the user's own (drawn, uploaded, photographed) prepared as (1, 28, 28) in [0, 1]."""
-    kind = st.radio("Input", ("A test image", "My own image"), horizontal=True, key=f"{P}_input")
-    if kind == "A test image":
-        i = st.number_input("Test image #", 0, len(test_images) - 1, 0, key=f"{P}_idx")
+    kind = st.radio("Input", INPUTS, horizontal=True, key=f"{P}_input", persist_state=KEEP)
+    if kind == INPUTS[0]:
+        last = len(test_images) - 1
+        st.session_state[f"{P}_idx"] = min(st.session_state[f"{P}_idx"], last)
+        i = st.number_input(f"Test image # (0–{last:,})", 0, last, key=f"{P}_idx", persist_state=KEEP)
         return f"test image {i}", test_images[i][None].float() / 255.0
-    chosen = image_input(f"{P}_img")
+    chosen = image_input(f"{P}_img", MAX_UPLOAD_MB)
     if chosen is None or chosen.picture is None:
         st.info("Draw, upload or photograph a piece of clothing.")
         return "an empty image", torch.zeros(1, 28, 28)

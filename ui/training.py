@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 import pandas as pd
@@ -12,18 +11,35 @@ from playground import models
 from playground.data import CLASSES, DataNotFound, FashionMNIST, load_fashion_mnist
 from playground.processes import read_apart
 from playground.runs import RunManager
-from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, TrainConfig, resolve_precision
+from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_precision
+from ui.layer_table import COLUMNS, PARAM_COLUMNS, apply_edits, layers_of, rows_of
+from ui.network_text import layers_text, parse_layers
+from ui.params import Codec, choice, flag, integer, number, one, slug
 
 P = "ts"
-PARAM_COLUMNS = {
-    "out": ("out_channels", "out_features"),
-    "kernel": ("kernel",),
-    "stride": ("stride",),
-    "padding": ("padding",),
-    "dilation": ("dilation",),
-    "p / slope": ("p", "slope"),
-    "in (Linear)": ("in_features",),
-}
+KEEP = "session"
+PRESET_SLUGS = {name: slug(name) for name in models.PRESETS}
+BATCHES = (32, 64, 128, 256, 512, 1024)
+SIZES = (1000, 5000, 10000, 30000, 60000)
+OPTIMIZER_NAMES = {"adamw": "AdamW", "adam": "Adam", "sgd_momentum": "SGD + momentum", "sgd": "SGD"}
+_D = TrainConfig()  # the defaults come from the engine's config
+FIELDS = [
+    one("net", f"{P}_preset", next(iter(models.PRESETS)), choice(list(models.PRESETS), PRESET_SLUGS)),
+    one("layers", f"{P}_layers", None, Codec(lambda s: (parse_layers(s),), lambda v: layers_text(v[0]))),
+    one("opt", f"{P}_opt", _D.optimizer, choice(OPTIMIZERS, {"sgd_momentum": "sgdm"})),
+    one("lr", f"{P}_lr", _D.lr, number(1e-5, 1.0)),
+    one("sched", f"{P}_sched", _D.schedule, choice(SCHEDULES)),
+    one("batch", f"{P}_bs", _D.batch_size, choice(BATCHES)),
+    one("epochs", f"{P}_epochs", _D.epochs, integer(1, 30)),
+    one("images", f"{P}_size", SIZES[-1], choice(SIZES)),
+    one("wd", f"{P}_wd", _D.weight_decay, number(0, 1)),
+    one("l1", f"{P}_l1", _D.l1, number(0, 1)),
+    one("aug", f"{P}_aug", _D.augment, choice(AUGMENTS)),
+    one("seed", f"{P}_seed", _D.seed, integer(0, 10**6)),
+    one("precision", f"{P}_precision", _D.precision, choice(PRECISIONS)),
+    one("log", f"{P}_log", False, flag()),
+    one("live", f"{P}_interactive", False, flag()),
+]
 
 
 @st.cache_resource(show_spinner="Loading FashionMNIST into memory (once per server)…")
@@ -54,51 +70,89 @@ def run_manager() -> RunManager:
     return RunManager(int(os.environ.get("PLAYGROUND_MAX_RUNS", 0)) or None)
 
 
-def _rows(spec: dict) -> pd.DataFrame:
-    rows = []
-    for i, layer in enumerate(spec["layers"]):
-        row = {"order": float(i + 1), "type": layer["type"]}
-        for col, keys in PARAM_COLUMNS.items():
-            row[col] = next((layer[k] for k in keys if layer.get(k) is not None), None)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["order", "type", *PARAM_COLUMNS])
+def current_spec() -> dict:
+    """The network the form describes: the preset, or its edited layers."""
+    ss = st.session_state
+    preset = ss[f"{P}_preset"]
+    if ss[f"{P}_layers"] is None:
+        return models.PRESETS[preset]
+    return {"name": f"{preset.split(' (')[0]} (edited)", "layers": ss[f"{P}_layers"]}
 
 
-def _layer(row: pd.Series) -> dict:
-    kind = row["type"]
-    layer: dict = {"type": kind}
-    for col, keys in PARAM_COLUMNS.items():
-        value = row.get(col)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            continue
-        for key in keys:
-            if key in models.LAYER_TYPES.get(kind, {}):
-                layer[key] = float(value) if key in ("p", "slope") else int(value)
-    if kind == "linear" and "in_features" not in layer:
-        layer["in_features"] = None
-    return layer
+def seed_from_run(spec: dict, config: TrainConfig) -> None:
+    """Show a run's own settings in the form (a page opened afresh while the browser's run trains)."""
+    ss = st.session_state
+    preset = next((name for name, s in models.PRESETS.items() if s["layers"] == spec["layers"]), None)
+    ss[f"{P}_preset"] = preset or next((n for n in models.PRESETS if spec["name"].startswith(n.split(" (")[0])),
+                                       next(iter(models.PRESETS)))  # fmt: skip
+    ss[f"{P}_layers"] = None if preset else spec["layers"]
+    values = {"opt": config.optimizer, "lr": config.lr, "sched": config.schedule, "bs": config.batch_size,
+              "epochs": config.epochs, "size": config.train_size or SIZES[-1], "wd": config.weight_decay,
+              "l1": config.l1, "aug": config.augment, "seed": config.seed, "precision": config.precision}  # fmt: skip
+    ss.update({f"{P}_{k}": v for k, v in values.items()})
+
+
+def _preset_chosen() -> None:
+    """Another preset replaces the edited layers, which stay one click away."""
+    ss = st.session_state
+    if ss[f"{P}_layers"] is not None:
+        ss[f"{P}_layers_undo"] = ss[f"{P}_layers"]
+        ss[f"{P}_layers"] = None
+
+
+def _restore_layers() -> None:
+    st.session_state[f"{P}_layers"] = st.session_state.pop(f"{P}_layers_undo", None)
+
+
+def _table_edited(editor: str) -> None:
+    """The editor's on_change: replay its edits on the rows it was drawn from."""
+    ss = st.session_state
+    layers, skipped = layers_of(apply_edits(ss[f"{P}_table_base"], ss[editor]))
+    ss[f"{P}_table_skipped"] = skipped
+    preset_layers = models.PRESETS[ss[f"{P}_preset"]]["layers"]
+    ss[f"{P}_layers"] = None if layers == preset_layers else layers
 
 
 def architecture_editor() -> dict:
     """Preset, then an editable table of layers (add, delete, reorder by the 'order' column) → a spec."""
-    preset = st.selectbox("Start from", list(models.PRESETS), key=f"{P}_preset")
+    ss = st.session_state
+    st.selectbox("Start from", list(models.PRESETS), key=f"{P}_preset", on_change=_preset_chosen, persist_state=KEEP)
     st.caption(
         "Edit any cell, add a row at the bottom, delete rows with the checkbox on the left, and reorder by changing "
-        "'order' (2.5 goes between 2 and 3). 'out' is channels or units; clear a Linear's 'in' to let it "
-        "infer its inputs."
+        "'order' (2.5 goes between 2 and 3). 'out' is channels or units; leave a Linear's 'in' empty to let it "
+        "follow the shape of what comes before (type a number to fix it)."
     )
-    edited = st.data_editor(
-        _rows(models.PRESETS[preset]),
+    spec = current_spec()
+    # A fresh editor whenever the layers changed elsewhere (a preset, a link, a page switch): see ui.matrix_editor.
+    version = ss.get(f"{P}_table_version", 0)
+    editor = f"{P}_table_{version}"
+    if editor not in ss or layers_of(apply_edits(ss[f"{P}_table_base"], ss[editor]))[0] != spec["layers"]:
+        version += editor in ss
+        editor = f"{P}_table_{version}"
+        ss[f"{P}_table_version"], ss[f"{P}_table_base"] = version, rows_of(spec["layers"])
+    frame = pd.DataFrame(ss[f"{P}_table_base"], columns=list(COLUMNS)).astype({c: float for c in PARAM_COLUMNS})
+    st.data_editor(
+        frame,
         num_rows="dynamic",
-        key=f"{P}_layers_{preset}",
+        key=editor,
         hide_index=True,
+        width="stretch",
+        on_change=_table_edited,
+        args=(editor,),
         column_config={
             "order": st.column_config.NumberColumn(step=0.5, width="small"),
             "type": st.column_config.SelectboxColumn(options=list(models.LAYER_TYPES), required=True),
+            **{c: st.column_config.NumberColumn(format="%g") for c in PARAM_COLUMNS},
+            "in": st.column_config.NumberColumn("in", format="%g", help="A Linear layer's inputs; empty: automatic"),
         },
     )
-    edited = edited.dropna(subset=["type"]).sort_values("order", kind="stable")
-    return {"name": preset.split(" (")[0] + " (edited)", "layers": [_layer(r) for _, r in edited.iterrows()]}
+    if ss.get(f"{P}_table_skipped"):
+        st.caption("Rows without a layer type are left out until you choose one.")
+    if ss[f"{P}_layers"] is not None:
+        st.button("↺ Back to the preset", key=f"{P}_table_reset", on_click=_preset_chosen)
+    elif f"{P}_layers_undo" in ss:
+        st.button("↶ Bring back the layers you edited", key=f"{P}_table_undo", on_click=_restore_layers)
+    return spec
 
 
 def network_table(summary: models.Summary) -> None:
@@ -131,22 +185,19 @@ def sharing_lesson(summary: models.Summary) -> None:
 def hyperparameters() -> TrainConfig | None:
     """The training settings; None (with the reason shown) when they are invalid."""
     a, b, c = st.columns(3)
-    optimizer = a.selectbox(
-        "Optimizer",
-        OPTIMIZERS,
-        key=f"{P}_opt",
-        format_func={"adamw": "AdamW", "adam": "Adam", "sgd_momentum": "SGD + momentum", "sgd": "SGD"}.get,
-    )
-    lr = a.number_input("Learning rate (peak)", 1e-5, 1.0, 3e-3, format="%.4f", key=f"{P}_lr")
-    schedule = a.selectbox("Schedule", ("onecycle", "constant"), key=f"{P}_sched")
-    batch = b.select_slider("Batch size", (32, 64, 128, 256, 512, 1024), 256, key=f"{P}_bs")
-    epochs = b.number_input("Epochs", 1, 30, 3, key=f"{P}_epochs")
-    size = b.select_slider("Training images", (1000, 5000, 10000, 30000, 60000), 60000, key=f"{P}_size")
-    wd = c.number_input("Weight decay (L2)", 0.0, 1.0, 1e-4, format="%.5f", key=f"{P}_wd")
-    l1 = c.number_input("L1 penalty", 0.0, 1.0, 0.0, format="%.6f", key=f"{P}_l1")
-    dropout = c.slider("Dropout rate (Dropout layers)", 0.0, 0.9, 0.25, 0.05, key=f"{P}_drop")
-    augment = a.selectbox("Augmentation", AUGMENTS, key=f"{P}_aug")
-    seed = b.number_input("Random seed", 0, 10**6, 0, key=f"{P}_seed")
+    optimizer = a.selectbox("Optimizer", OPTIMIZERS, key=f"{P}_opt", format_func=OPTIMIZER_NAMES.get,
+                            persist_state=KEEP)  # fmt: skip
+    lr = a.number_input("Learning rate, peak (0.00001–1)", 1e-5, 1.0, format="%g", step=1e-3, key=f"{P}_lr",
+                        persist_state=KEEP)  # fmt: skip
+    schedule = a.selectbox("Schedule", SCHEDULES, key=f"{P}_sched", persist_state=KEEP)
+    augment = a.selectbox("Augmentation", AUGMENTS, key=f"{P}_aug", persist_state=KEEP)
+    batch = b.select_slider("Batch size", BATCHES, key=f"{P}_bs", persist_state=KEEP)
+    epochs = b.number_input("Epochs (1–30)", 1, 30, key=f"{P}_epochs", persist_state=KEEP)
+    size = b.select_slider("Training images", SIZES, key=f"{P}_size", persist_state=KEEP)
+    seed = b.number_input("Random seed", 0, 10**6, key=f"{P}_seed", persist_state=KEEP)
+    wd = c.number_input("Weight decay, L2 (0–1)", 0.0, 1.0, format="%g", step=1e-4, key=f"{P}_wd",
+                        persist_state=KEEP)  # fmt: skip
+    l1 = c.number_input("L1 penalty (0–1)", 0.0, 1.0, format="%g", step=1e-5, key=f"{P}_l1", persist_state=KEEP)
     precision = c.selectbox(
         "Arithmetic",
         PRECISIONS,
@@ -154,7 +205,9 @@ def hyperparameters() -> TrainConfig | None:
         format_func=lambda p: f"auto ({resolve_precision(p)} on this computer)" if p == "auto" else p,
         help="bfloat16 (mixed precision) computes convolutions with 8-bit mantissas: about 30% faster on CPUs that "
         "do it in hardware, for the same accuracy. Weights and evaluation stay float32.",
+        persist_state=KEEP,
     )
+    c.caption("Dropout rates are set per Dropout layer, in the table above ('p / slope').")
     try:
         return TrainConfig(
             optimizer=optimizer,
@@ -163,9 +216,9 @@ def hyperparameters() -> TrainConfig | None:
             epochs=int(epochs),
             weight_decay=wd,
             l1=l1,
-            dropout=dropout,
+            dropout=None,  # the layers' own rates: the table is the one place they are set
             augment=augment,
-            train_size=None if size == 60000 else size,
+            train_size=None if size == SIZES[-1] else size,
             seed=int(seed),
             schedule=schedule,
             precision=precision,

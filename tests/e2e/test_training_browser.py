@@ -61,7 +61,7 @@ def test_train_watch_stop_and_keep_results(page, fake_server, console_errors):
     shot(page, "training-stopped")
     page.locator("[data-testid='stSidebar'] a", has_text="Inspect a model").click()
     page.get_by_text("Test accuracy:").wait_for(timeout=60_000)
-    assert page.get_by_text("This session's latest run").count() >= 1
+    assert page.get_by_text("This browser's latest run").count() >= 1
     wait_idle(page)
     shot(page, "inspect")
     page.locator("[data-testid='stSidebar'] a", has_text="Training studio").click()

@@ -1,0 +1,165 @@
+"""State that lasts: settings across page switches, Back/Forward and reloads; links; one identity per browser.
+
+- **Page switches and Back** keep settings because every widget is made with
+  ``persist_state="session"`` (the value outlives the widget) and non-widget values (typed grids,
+  the network) live under plain session keys, which Streamlit never drops.
+- **Reloads and links**: each page writes its settings into the URL's query string after every
+  full run (``publish``), leaving out defaults, and reads it back (``restore``) on its first run in
+  a session (a reload, a link) and on Back/Forward, when the URL is the record of an earlier state.
+  Streamlit's own ``bind="query-params"`` was tried first: on Back it resets a page's widgets to
+  their defaults (the history entry Streamlit pushes for the page it leaves has no query string),
+  and it cannot bind a data editor.
+- **One identity per browser**: a long random token in a cookie (``browser_id``), so a reload finds
+  the browser's training runs and drawing again while another browser never sees them.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from ui.params import Field, decode, encode
+
+COOKIE = "cnn_playground_browser"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
+IGNORED = ("embed", "embed_options")  # Streamlit's own query parameters
+
+_set_cookie = st.components.v2.component(
+    "cnn_playground_identity",
+    js="""
+export default function (component) {
+  const { data } = component
+  const secure = window.location.protocol === "https:" ? "; Secure" : ""
+  document.cookie = `${data.name}=${data.value}; path=/; max-age=31536000; SameSite=Lax${secure}`
+}
+""",
+)
+
+
+def _cookie() -> str | None:
+    cookie = st.context.cookies.get(COOKIE)
+    return cookie if isinstance(cookie, str) and _TOKEN.fullmatch(cookie) else None  # AppTest has no cookies
+
+
+def browser_id() -> str:
+    """This browser's lasting id: from its cookie, or a new random token (``remember_browser`` makes it last).
+
+    Not a login: it only says "the same browser as before". 256 random bits, so no browser can guess another's.
+    """
+    ss = st.session_state
+    if "browser_id" not in ss:
+        ss.browser_id = _cookie() or secrets.token_urlsafe(32)
+    return ss.browser_id
+
+
+def remember_browser() -> None:
+    """Once per page run: ask the browser to keep its id in a cookie, until it sends the cookie back."""
+    if _cookie() != browser_id():
+        with st.sidebar:  # renders nothing visible
+            _set_cookie(data={"name": COOKIE, "value": browser_id()}, key="cnn_playground_identity")
+
+
+def _history_navigation() -> bool:
+    """Whether this run comes from the browser's Back or Forward button (Streamlit knows; it has no public API)."""
+    ctx = get_script_run_ctx()
+    return bool(getattr(ctx, "is_history_navigation", False))
+
+
+def restore(page: str, fields: Sequence[Field], defaults: dict | None = None) -> None:
+    """Before any widget: give every setting of ``page`` its value, from the URL where the URL should win.
+
+    ``defaults`` gives starting values to session keys that are not in a link (e.g. the brush size).
+
+    The URL wins on the page's first run in this session (a reload or an opened link) and on
+    Back/Forward to an entry that has settings; otherwise the session's values stand (a page switch
+    arrives with an empty query string). Problems with the URL become one notice (see ``notice``).
+    """
+    ss = st.session_state
+    for f in fields:
+        for key, value in zip(f.keys, f.default, strict=True):
+            if key not in ss:
+                ss[key] = value
+    for key, value in (defaults or {}).items():
+        if key not in ss:
+            ss[key] = value
+    first = f"_visited_{page}" not in ss
+    ss[f"_visited_{page}"] = True
+    query = {k: st.query_params[k] for k in st.query_params}
+    if not query or not (first or _history_navigation()):
+        return
+    values, problems = decode(fields, query, ignore=IGNORED)
+    for f in fields:  # the URL is the whole record: what it leaves out is at its default
+        ss.update(zip(f.keys, f.default, strict=True))
+    ss.update(values)
+    ss[f"_url_{page}"] = None  # publish will write the URL again, cleaned of what was refused
+    if problems:
+        ss[f"_notice_{page}"] = problems
+
+
+def publish(page: str, fields: Sequence[Field]) -> None:
+    """After the widgets: write the page's settings into the URL (only when they changed)."""
+    ss = st.session_state
+    query = encode(fields, ss)
+    current = {k: st.query_params[k] for k in st.query_params if k not in IGNORED}
+    if query != current:
+        st.query_params.from_dict(query)
+    ss[f"_url_{page}"] = query
+
+
+def notice(page: str) -> None:
+    """The one message about a link's refused settings, shown once, as plain text (nothing in it is markdown)."""
+    problems = st.session_state.pop(f"_notice_{page}", None)
+    if problems:
+        st.warning(
+            "Some settings in this link could not be used, so they keep their defaults: " + "; ".join(problems) + ".",
+            icon="🔗",
+        )
+
+
+def link_note(page: str, extra: str = "") -> None:
+    """Where to find this view's link, and what a link cannot carry."""
+    st.caption(
+        "🔗 The address bar holds this view's link: copy it to a slide or share it; it reopens these settings. "
+        + extra
+    )
+
+
+class BrowserStore:
+    """Small values per browser that must survive a reload (a drawing), bounded in browsers and bytes.
+
+    Shared by every session of the server (held by ``st.cache_resource``), so locked; the oldest
+    browser's values go first.
+    """
+
+    def __init__(self, max_browsers: int = 300, max_bytes: int = 100_000):
+        self.max_browsers, self.max_bytes = max_browsers, max_bytes
+        self._lock = threading.Lock()
+        self._data: OrderedDict[str, dict] = OrderedDict()
+
+    def get(self, browser: str, key: str, default=None):
+        with self._lock:
+            return self._data.get(browser, {}).get(key, (None, default))[1]
+
+    def put(self, browser: str, key: str, value, size: int) -> bool:
+        """Keep ``value`` (about ``size`` bytes) for ``browser``; False when it is too large to keep."""
+        if size > self.max_bytes:
+            return False
+        with self._lock:
+            entry = self._data.setdefault(browser, {})
+            entry[key] = (time.time(), value)
+            self._data.move_to_end(browser)
+            while len(self._data) > self.max_browsers:
+                self._data.popitem(last=False)
+        return True
+
+
+@st.cache_resource
+def browser_store() -> BrowserStore:
+    return BrowserStore()
