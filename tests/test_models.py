@@ -79,7 +79,8 @@ def test_random_specs_match_real_modules_or_are_reported(layers, units):
     ("change", "row", "words"),
     [
         (lambda s: s["layers"].insert(8, {"type": "conv", "out_channels": 8, "kernel": 11}), 8, "no window fits"),
-        (lambda s: s["layers"][4].update(stride=2), 9, "Linear expects 1,568 inputs but receives 288"),
+        (lambda s: (s["layers"][4].update(stride=2), s["layers"][9].update(in_features=1568)), 9,
+         "Linear expects 1,568 inputs but receives 288"),  # a typed input count that no longer fits
         (lambda s: s["layers"][0].update(kernel=-1), 0, "kernel must be a whole number"),
         (lambda s: s["layers"].insert(2, {"type": "transformer"}), 2, "Unknown layer type"),
         (lambda s: s["layers"].insert(9, {"type": "conv", "out_channels": 4}), 9, "needs an image"),
