@@ -8,7 +8,7 @@ import torch
 from playground import images
 from playground.conv import ConfigError, run
 from playground.explain import fmt
-from ui.common import plain, setup_page
+from ui.common import setup_page
 from ui.explorer_controls import DEFAULTS, FIELDS, P, read_settings
 from ui.explorer_views import COLOURS_NOTE, arithmetic, formula, formula_blocks, formulas, stage_row, stage_titles
 from ui.image_input import image_input
@@ -16,6 +16,7 @@ from ui.pictures import map_picture, rgb_picture, show_picture
 from ui.present import Reveal
 from ui.state import link_note, notice, publish, restore
 from ui.step_through import move, selected_cell, step_through
+from ui.text import plain
 
 PAGE = "explorer"
 MAX_UPLOAD_MB = 25

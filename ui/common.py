@@ -73,14 +73,3 @@ def page_for(path: str) -> str | None:
         if re.sub(r"^\d+_", "", Path(file).stem).lower() == wanted:
             return file
     return None
-
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def plain(text: object) -> str:
-    """``text`` escaped for st.markdown, so a file or network name shows as typed and never as markup.
-
-    (A name like ``![x](http://…)`` would otherwise make every viewer's browser fetch that address.)
-    """
-    return _MARKDOWN.sub(r"\\\1", str(text))

@@ -16,9 +16,9 @@ import torch
 from PIL import Image
 
 from playground import images, samples
-from ui.common import plain
 from ui.matrix_editor import matrix_editor
 from ui.state import browser_id, browser_store
+from ui.text import plain
 
 SOURCES = ("Sample", "Draw", "Upload", "Camera", "Number grid")
 GRID_SIDES = (5, 12)

@@ -51,14 +51,21 @@ def apply_edits(rows: list[dict], edits: dict) -> list[dict]:
     return [r for i, r in enumerate(out) if i not in gone]
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _as_float(value) -> float | None:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
 
 
 def _number(value):
-    """Whole numbers as int (channels, sizes), others as typed: ``summarize`` explains what does not fit."""
-    value = float(value)
-    return int(value) if value.is_integer() else value
+    """Whole numbers as int (channels, sizes), other numbers as typed, anything else as it is:
+    ``summarize`` then says in words what does not fit (a kernel of 2.5, a stride of "two")."""
+    x = _as_float(value)
+    if x is None:
+        return value
+    return int(x) if x.is_integer() else x
 
 
 def layers_of(rows: list[dict]) -> tuple[list[dict], int]:
@@ -66,18 +73,19 @@ def layers_of(rows: list[dict]) -> tuple[list[dict], int]:
     were skipped for having no layer type."""
     typed = [r for r in rows if r.get("type") in LAYER_TYPES]
     skipped = len(rows) - len(typed)
-    ordered = sorted(typed, key=lambda r: math.inf if _missing(r.get("order")) else float(r["order"]))
+    ordered = sorted(typed, key=lambda r: math.inf if _as_float(r.get("order")) is None else _as_float(r["order"]))
     layers = []
     for row in ordered:
         kind = row["type"]
         layer: dict = {"type": kind}
         for col, keys in PARAM_COLUMNS.items():
             value = row.get(col)
-            if _missing(value):
+            if value is None or (isinstance(value, float) and math.isnan(value)):
                 continue
             for key in keys:
                 if key in LAYER_TYPES[kind]:
-                    layer[key] = _number(value) if key not in ("p", "slope") else float(value)
+                    x = _as_float(value)
+                    layer[key] = _number(value) if key not in ("p", "slope") else (value if x is None else x)
         if kind == "linear":
             layer.setdefault("in_features", None)
         layers.append(layer)

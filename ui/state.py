@@ -26,6 +26,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ui.params import Field, decode, encode
+from ui.text import plain
 
 COOKIE = "cnn_playground_browser"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -117,10 +118,8 @@ def notice(page: str) -> None:
     """The one message about a link's refused settings, shown once, as plain text (nothing in it is markdown)."""
     problems = st.session_state.pop(f"_notice_{page}", None)
     if problems:
-        st.warning(
-            "Some settings in this link could not be used, so they keep their defaults: " + "; ".join(problems) + ".",
-            icon="🔗",
-        )
+        text = "Some settings in this link could not be used, so they keep their defaults: " + "; ".join(problems)
+        st.warning(plain(text) + ".", icon="🔗")
 
 
 def link_note(page: str, extra: str = "") -> None:
