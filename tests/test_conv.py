@@ -230,9 +230,15 @@ def test_impossible_configurations_say_why():
             run(x, spec, NONE, pool)
 
 
-def test_uncovered_border_is_reported():
+def test_uncovered_border_is_reported_in_good_english():
     stages = run(torch.rand(1, 6, 6), ConvSpec((preset_kernel("Sharpen"),), stride=(2, 2)), NONE, NO_POOL)
-    assert len(stages.notes) == 2 and "last 1 padded rows" in stages.notes[0]
+    assert len(stages.notes) == 2 and "the last padded row is never covered" in stages.notes[0]
+    assert "(it is ignored)" in stages.notes[0] and "last padded column is" in stages.notes[1]
+    stages = run(torch.rand(1, 8, 4), ConvSpec((preset_kernel("Sharpen"),), stride=(3, 1)), NONE, NO_POOL)
+    assert stages.notes == (
+        "The stride does not divide evenly: the last 2 padded rows are never covered by a kernel window "
+        "(they are ignored).",
+    )
 
 
 def test_fmt():
