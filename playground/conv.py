@@ -81,11 +81,28 @@ class ActivationSpec:
 
 @dataclass(frozen=True)
 class PoolSpec:
+    """Pooling along (height, width). ``stride`` defaults to ``kernel``, as in ``nn.MaxPool2d(k)``.
+
+    ``PoolSpec("Max", (3, 3))`` has stride (3, 3); ``stride`` is always a pair once constructed.
+    """
+
     kind: str = "None"
     kernel: tuple[int, int] = (2, 2)
-    stride: tuple[int, int] = (2, 2)
+    stride: tuple[int, int] | None = None
     padding: tuple[int, int] = (0, 0)
     ceil_mode: bool = False
+
+    def __post_init__(self) -> None:
+        if self.stride is None:  # frozen: set through object, once, before anyone can see the None
+            object.__setattr__(self, "stride", self.kernel)
+
+    @classmethod
+    def square(
+        cls, kind: str, size: int = 2, stride: int | None = None, padding: int = 0, ceil_mode: bool = False
+    ) -> PoolSpec:
+        """A ``size``×``size`` window with one stride and padding for both axes; ``stride`` defaults to ``size``."""
+        s = size if stride is None else stride
+        return cls(kind, (size, size), (s, s), (padding, padding), ceil_mode)
 
 
 @dataclass(frozen=True, eq=False)
