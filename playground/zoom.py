@@ -22,6 +22,7 @@ from playground.pictures import (
     cell_pixels,
     colorizer,
     encode,
+    fitting_font,
     font,
     grid_lines,
     write_numbers,
@@ -36,9 +37,13 @@ NUMBER_FACE = "DejaVuSansCondensed-Bold"  # narrow and heavy: the numbers stay l
 
 
 def compact(value: float) -> str:
-    """A cell's value in at most 3 significant digits (−0.25, 7.5, 12.3, −138), so it fits a zoomed cell."""
+    """A cell's value in about 4 characters (−0.25, 7.5, −12, 138), so it stays legible in a zoomed cell.
+
+    Whole numbers from 10 on, one decimal from 1 on: the zoom orients; the step-through's arithmetic
+    gives every digit.
+    """
     size = abs(value)
-    return fmt(value, 2 if size < 10 else 1 if size < 100 else 0)
+    return fmt(value, 2 if size < 1 else 1 if size < 10 else 0)
 
 
 def zoom_picture(
@@ -76,19 +81,21 @@ def zoom_picture(
     window = values[r0:r1, c0:c1]
     scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
     lo, hi = value_range(values, signed)  # the whole map's: a cell keeps its colour
-    labels, words = font(LABEL_SIZE), font(WORD_SIZE)
-    left = round(max(labels.getlength(str(r1 - 1)), words.getlength("row"))) + 16
+    words = font(WORD_SIZE)
+    left = round(max(font(LABEL_SIZE).getlength(str(r1 - 1)), words.getlength("row"))) + 16
     top = LABEL_SIZE + WORD_SIZE + 20  # "column", then the column indices
     pixels, k = cell_pixels(window[None], width - 2 * PAD - left, colorizer(scale, lo, hi))
+    labels = fitting_font(str(max(r1, c1) - 1), LABEL_SIZE, k - 10)  # 3-digit column indices must not touch
     grid_lines(pixels, k)
 
     def shift(cells: Iterable[Cell]) -> list[Cell]:  # into window indices; marks clip what lies outside
         return [(r - r0, c - c0) for r, c in cells]
 
     def draw_map(draw: ImageDraw.ImageDraw, x0: int, y0: int) -> None:
-        write_numbers(draw, window, pixels, x0, y0, k, compact, NUMBER_FACE, margin=4)
         selected = (center[0] - r0, center[1] - c0) if mark_center else None
         draw_marks(draw, x0, y0, pixels.shape[:2], k, shift(highlight), selected, shift(reached), selected_width=9)
+        # Numbers last: the thick outline of the centre must not hide its number's first and last digits.
+        write_numbers(draw, window, pixels, x0, y0, k, compact, NUMBER_FACE, margin=4)
         for j in range(c1 - c0):
             draw.text((x0 + (j + 0.5) * k, y0 - 8), str(c0 + j), fill=INK, font=labels, anchor="ms")
         for i in range(r1 - r0):

@@ -108,6 +108,17 @@ def test_row_and_column_indices_are_written_along_the_edges():
     assert ink(a, (slice(0, top - 4), slice(0, left - 2))) > 30  # the word "row" above the row indices
 
 
+def test_three_digit_column_indices_stay_apart():
+    rgb = pixels(zoom_picture(vivid(512, 512), (300, 400)))
+    top, _, left, right = map_area(rgb)
+    k = (right - left + 1) / 7
+    band = rgb[top - 40 : top - 4]
+    for j in range(1, 7):  # between two columns' indices: blank
+        x = round(left + j * k)
+        assert (band[:, x - 2 : x + 3].max(-1) > 200).all(), j
+    assert (band[:, round(left + 0.5 * k)].max(-1) < 110).any()  # and each index is written
+
+
 def test_numbers_are_large_enough_to_read_at_300_px():
     values = torch.full((20, 20), -354.0)
     values[0, 0] = 902.0  # blue cells with 4-character numbers ("−354"), as in the Laplacian photo
@@ -133,14 +144,9 @@ def test_highlight_and_reached_are_drawn_inside_the_window_only():
 
 
 def test_compact_numbers():
-    assert [compact(v) for v in (-0.254, 7.5, 12.34, -138.4, 902.0, 0.0)] == [
-        "−0.25",
-        "7.5",
-        "12.3",
-        "−138",
-        "902",
-        "0",
-    ]
+    values = (-0.254, 7.5, 7.25, -9.96, 12.34, -80.4, 70.4, -138.4, 902.0, 0.0, 2e-4)
+    expected = ["−0.25", "7.5", "7.2", "−10", "12", "−80", "70", "−138", "902", "0", "2.00e−04"]
+    assert [compact(v) for v in values] == expected
 
 
 def test_legend_has_every_mark_in_its_own_colour():
@@ -167,3 +173,18 @@ def test_pictures_and_figures_draw_the_legends_colours(size):
     assert shown == ({"yellow", "orange", "green", "magenta"} if size == 8 else {"orange", "green", "magenta"})
     colours = {s["line"]["color"] for s in map_figure(values, **kwargs).to_dict()["layout"]["shapes"]}
     assert colours == {m.hex for m in MARKS}
+
+
+def test_the_centre_outline_does_not_hide_its_number():
+    values = torch.full((30, 30), -49.1)
+    values[0, 0] = 902.0  # every zoomed cell: the same pale blue with the same black "−49.1"
+    rgb = pixels(zoom_picture(values, (15, 15)))
+    t, b, x0, x1 = centre_marker(rgb)
+    k = x1 - x0 + 1
+
+    def ink_columns(cell):
+        return np.nonzero((cell.max(-1) < 90).any(0))[0]
+
+    centre = ink_columns(rgb[t:b, x0 : x1 + 1])
+    neighbour = ink_columns(rgb[t:b, x0 - k : x0])
+    assert centre.max() - centre.min() == neighbour.max() - neighbour.min()  # the whole number, digits unhidden
