@@ -1,8 +1,10 @@
 """The convolution explorer's pipeline: pad → convolve → activate → pool, all by torch.nn.functional.
 
 Settings are small frozen dataclasses (hashable, so pages can cache on them); every size comes
-from ``playground.shapes``; an impossible configuration raises ``ConfigError`` with a sentence
-that says why, before any tensor op can fail with a cryptic message.
+from ``playground.shapes``; an impossible configuration raises ``ConfigError``, checked in
+pipeline order (padding, convolution, pooling) before any tensor op can fail with a cryptic
+message. It says why in a sentence and carries the facts a page lays out: the failing stage and
+axis and the formula with the user's numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from playground import shapes
+from playground.failures import Failure, check_filter_sizes, check_lp_padding, plural
 from playground.kernels import Kernel, kernel_tensor
 
 ACTIVATIONS = ("None", "ReLU", "Leaky ReLU", "ELU", "GELU", "Tanh", "Sigmoid")
@@ -20,8 +23,29 @@ POOLS = ("None", "Max", "Average", "LP (L2)")
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+AXES = ("height", "width")
+
+
 class ConfigError(ValueError):
-    """A configuration that cannot be computed, with the reason in words."""
+    """A configuration that cannot be computed: ``str()`` says why in words; the attributes give the facts.
+
+    Attributes:
+        failure: the whole ``Failure``; ``stage``, ``axis``, ``formula``, ``rule`` and ``why`` are its fields.
+        stage: "padding", "convolution" or "pooling" (or "input", "activation" for a bad image or name).
+        axis: "height" or "width", or None when the failure is not along one axis.
+        formula: LaTeX with the user's numbers showing why it fails ("" when no formula applies).
+        rule: the failing stage's rule in symbols, LaTeX ("" when none).
+    """
+
+    def __init__(self, failure: Failure):
+        super().__init__(failure.message)
+        self.failure = failure
+        self.stage, self.axis, self.why = failure.stage, failure.axis, failure.why
+        self.formula, self.rule = failure.formula, failure.rule
+
+
+def _refused(stage: str, why: str, fix: str = "") -> ConfigError:
+    return ConfigError(Failure(stage, None, "", "", why, fix))
 
 
 @dataclass(frozen=True)
@@ -57,11 +81,28 @@ class ActivationSpec:
 
 @dataclass(frozen=True)
 class PoolSpec:
+    """Pooling along (height, width). ``stride`` defaults to ``kernel``, as in ``nn.MaxPool2d(k)``.
+
+    ``PoolSpec("Max", (3, 3))`` has stride (3, 3); ``stride`` is always a pair once constructed.
+    """
+
     kind: str = "None"
     kernel: tuple[int, int] = (2, 2)
-    stride: tuple[int, int] = (2, 2)
+    stride: tuple[int, int] | None = None
     padding: tuple[int, int] = (0, 0)
     ceil_mode: bool = False
+
+    def __post_init__(self) -> None:
+        if self.stride is None:  # frozen: set through object, once, before anyone can see the None
+            object.__setattr__(self, "stride", self.kernel)
+
+    @classmethod
+    def square(
+        cls, kind: str, size: int = 2, stride: int | None = None, padding: int = 0, ceil_mode: bool = False
+    ) -> PoolSpec:
+        """A ``size``×``size`` window with one stride and padding for both axes; ``stride`` defaults to ``size``."""
+        s = size if stride is None else stride
+        return cls(kind, (size, size), (s, s), (padding, padding), ceil_mode)
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +120,7 @@ class Stages:
     conv_axes: tuple[shapes.AxisSize, shapes.AxisSize]  # (height, width)
     pool_axes: tuple[shapes.AxisSize, shapes.AxisSize] | None
     notes: tuple[str, ...] = field(default=())
+    padding_mode: str = "zeros"  # how ``padded`` was filled: which of its cells copy which input pixel
 
 
 def weight_tensor(spec: ConvSpec, in_channels: int) -> tuple[torch.Tensor, int]:
@@ -87,9 +129,10 @@ def weight_tensor(spec: ConvSpec, in_channels: int) -> tuple[torch.Tensor, int]:
     Returns:
         weight (C_out, C_in / groups, kH, kW) and groups.
     """
-    sizes = {(len(k), len(k[0])) for k in spec.filters}
-    if len(sizes) != 1:
-        raise ConfigError("All filters of one layer must have the same size.")
+    try:
+        check_filter_sizes([(len(k), len(k[0])) for k in spec.filters])
+    except shapes.SizeError as e:
+        raise ConfigError(e.failure) from None
     if spec.per_channel:
         k = kernel_tensor(spec.filters[0])
         weight = k.expand(in_channels, 1, *k.shape).clone()
@@ -106,14 +149,8 @@ def weight_tensor(spec: ConvSpec, in_channels: int) -> tuple[torch.Tensor, int]:
 def pad(image: torch.Tensor, spec: ConvSpec) -> torch.Tensor:
     """``F.pad`` of a (C, H, W) image by ``spec.padding`` in ``spec.padding_mode``."""
     top, bottom, left, right = spec.padding
-    _, h, w = image.shape
-    if spec.padding_mode == "reflect" and (max(top, bottom) >= h or max(left, right) >= w):
-        raise ConfigError(
-            f"Reflect padding mirrors the image without repeating the edge, so each side's padding must be "
-            f"smaller than the image ({h}×{w}). Use less padding, or replicate / zeros mode."
-        )
-    if spec.padding_mode == "circular" and (max(top, bottom) > h or max(left, right) > w):
-        raise ConfigError(f"Circular padding can wrap at most once around the {h}×{w} image. Use less padding.")
+    pads = ((top, bottom), (left, right))
+    _axes(lambda i: shapes.check_padding(image.shape[1 + i], *pads[i], spec.padding_mode, axis=AXES[i]), "padding")
     mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
     return F.pad(image[None], (left, right, top, bottom), mode=mode)[0]
 
@@ -135,7 +172,7 @@ def activate(x: torch.Tensor, spec: ActivationSpec) -> torch.Tensor:
             return torch.tanh(x)
         case "Sigmoid":
             return torch.sigmoid(x)
-    raise ConfigError(f"Unknown activation {spec.name!r}; choose one of {', '.join(ACTIVATIONS)}.")
+    raise _refused("activation", f"unknown activation {spec.name!r}", f"Choose one of {', '.join(ACTIVATIONS)}.")
 
 
 def pool(x: torch.Tensor, spec: PoolSpec) -> torch.Tensor | None:
@@ -150,17 +187,19 @@ def pool(x: torch.Tensor, spec: PoolSpec) -> torch.Tensor | None:
             return F.avg_pool2d(x[None], k, s, p, ceil_mode=spec.ceil_mode)[0]
         case "LP (L2)":
             return F.lp_pool2d(x[None], 2.0, k, s, ceil_mode=spec.ceil_mode)[0]
-    raise ConfigError(f"Unknown pooling {spec.kind!r}; choose one of {', '.join(POOLS)}.")
+    raise _refused("pooling", f"unknown pooling {spec.kind!r}", f"Choose one of {', '.join(POOLS)}.")
 
 
-def _axes(fn, names=("Height", "Width")):
-    """Call ``fn(axis)`` for both axes, turning a shapes ValueError into a ConfigError naming the axis."""
+def _axes(fn, stage: str):
+    """Call ``fn(i)`` for i = 0 (height), 1 (width), turning a shapes error into a ConfigError of ``stage``."""
     out = []
-    for i, name in enumerate(names):
+    for i, axis in enumerate(AXES):
         try:
             out.append(fn(i))
-        except ValueError as e:
-            raise ConfigError(f"{name}: {e}") from None
+        except shapes.SizeError as e:
+            raise ConfigError(e.failure) from None
+        except ValueError as e:  # an argument out of range, e.g. stride 0: no formula to show
+            raise ConfigError(Failure(stage, axis, "", "", f"along the {axis}, {str(e).rstrip('.')}")) from None
     return tuple(out)
 
 
@@ -169,41 +208,60 @@ def conv_axes(shape: tuple[int, int], spec: ConvSpec) -> tuple[shapes.AxisSize, 
     top, bottom, left, right = spec.padding
     pads = ((top, bottom), (left, right))
     k = spec.kernel_size
-    return _axes(lambda i: shapes.conv_axis(shape[i], k[i], spec.stride[i], pads[i], spec.dilation[i]))
+    return _axes(
+        lambda i: shapes.conv_axis(shape[i], k[i], spec.stride[i], pads[i], spec.dilation[i], axis=AXES[i]),
+        "convolution",
+    )
 
 
 def pool_axes(shape: tuple[int, int], spec: PoolSpec) -> tuple[shapes.AxisSize, shapes.AxisSize] | None:
     """Size arithmetic of the pooling along (height, width); ``None`` when pooling is off."""
     if spec.kind == "None":
         return None
-    if spec.kind == "LP (L2)" and any(spec.padding):
-        raise ConfigError("LP pooling has no padding in PyTorch (F.lp_pool2d): set pooling padding to 0.")
-    return _axes(
-        lambda i: shapes.pool_axis(shape[i], spec.kernel[i], spec.stride[i], spec.padding[i], 1, spec.ceil_mode)
-    )
+    if spec.kind == "LP (L2)":
+        try:
+            check_lp_padding(spec.padding)
+        except shapes.SizeError as e:
+            raise ConfigError(e.failure) from None
+    k, s, p = spec.kernel, spec.stride, spec.padding
+    return _axes(lambda i: shapes.pool_axis(shape[i], k[i], s[i], p[i], 1, spec.ceil_mode, axis=AXES[i]), "pooling")
 
 
 def run(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolSpec) -> Stages:
     """Run every stage on a (C, H, W) float image.
 
     Raises:
-        ConfigError: the configuration is impossible (the message says why).
+        ConfigError: the configuration is impossible: the first failing stage in pipeline order.
     """
     if image.ndim != 3:
-        raise ConfigError(f"Expected an image of shape (C, H, W), got {tuple(image.shape)}.")
-    c_axes = conv_axes(tuple(image.shape[1:]), conv)
-    weight, groups = weight_tensor(conv, image.shape[0])
+        raise _refused("input", f"expected an image of shape (C, H, W), got {tuple(image.shape)}")
     padded = pad(image, conv)
+    weight, groups = weight_tensor(conv, image.shape[0])
+    c_axes = conv_axes(tuple(image.shape[1:]), conv)
     bias = torch.full((weight.shape[0],), float(conv.bias))
     out = F.conv2d(padded[None], weight, bias, conv.stride, 0, conv.dilation, groups)[0]
     activated = activate(out, act)
     p_axes = pool_axes(tuple(out.shape[1:]), pooling)
     pooled = pool(activated, pooling)
     notes = []
-    for name, axis in zip(("rows", "columns"), c_axes, strict=True):
-        if axis.uncovered:
+    for name, axis in zip(("row", "column"), c_axes, strict=True):
+        if n := axis.uncovered:
+            last = f"last padded {name} is" if n == 1 else f"last {plural(n, f'padded {name}')} are"
             notes.append(
-                f"The stride does not divide evenly: the last {axis.uncovered} padded {name} are never "
-                "covered by a kernel window (they are ignored)."
+                f"The stride does not divide evenly: the {last} never covered by a kernel window "
+                f"({'it is' if n == 1 else 'they are'} ignored)."
             )
-    return Stages(image, padded, out, activated, pooled, weight, groups, conv.bias, c_axes, p_axes, tuple(notes))
+    return Stages(
+        image,
+        padded,
+        out,
+        activated,
+        pooled,
+        weight,
+        groups,
+        conv.bias,
+        c_axes,
+        p_axes,
+        tuple(notes),
+        padding_mode=conv.padding_mode,
+    )

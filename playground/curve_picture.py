@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 
 from playground.explain import fmt
-from playground.pictures import Picture, _font
+from playground.pictures import Picture
+from playground.pictures import font as _font  # a local name: "font" is a variable here
 from playground.train_figures import COLORS, smooth, thin
 
 WIDTH, HEIGHT = 1400, 470

@@ -18,7 +18,9 @@ def fmt(x: float, digits: int = 3) -> str:
     if abs(x - round(x)) < 1e-9 * max(1.0, abs(x)):
         text = str(round(x))
     else:
-        text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+        text = f"{x:.{digits}f}"
+        if "." in text:  # trailing zeros of the decimals only: with digits=0, "80" must stay 80
+            text = text.rstrip("0").rstrip(".")
         if text in ("-0", "0"):
             text = f"{x:.2e}"
     return text.replace("-", "−")

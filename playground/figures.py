@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from playground.explain import fmt
+from playground.marks import FIELD, FIELD_BOX, REACHED, SELECTED
 
 SIGNED_SCALE = "RdBu_r"  # blue = negative, white = 0, red = positive
 UNSIGNED_SCALE = "gray"
@@ -29,6 +30,7 @@ NUMBERS_MAX = 16  # write values into cells up to 16×16
 HEATMAP_MAX = 64  # above this a map is sent as a PNG
 DISPLAY_MAX = 320  # pixels on the longest side of a PNG map
 CLICK_GRID_MAX = 32  # clickable points per axis on large maps (each marker costs the browser time)
+MARKER_PX = 8  # half the side of the selected cell's marker on large maps, in screen pixels: 16 px across
 FONT = {"size": 16}
 
 
@@ -114,6 +116,7 @@ def map_figure(
     signed: bool = True,
     highlight: Iterable[tuple[int, int]] = (),
     selected: tuple[int, int] | None = None,
+    reached: Iterable[tuple[int, int]] = (),
     clickable: bool = False,
     height: int = 340,
     colorbar: bool = True,
@@ -124,7 +127,9 @@ def map_figure(
         values: the map, (H, W).
         signed: diverging colours centred on 0 (computed maps) or grays (images).
         highlight: (row, col) cells outlined in yellow, e.g. a receptive field.
-        selected: one (row, col) cell outlined in green, e.g. the output cell being explained.
+        selected: one (row, col) cell outlined in green, e.g. the output cell being explained. When cells
+            are drawn under 16 screen pixels, a 16-pixel green box with a crosshair marks it too.
+        reached: (row, col) cells outlined in magenta, e.g. the cells one input pixel reaches.
         clickable: add invisible markers at cell centres so a click reports (x=col, y=row).
         colorbar: show the colour bar (horizontal, under the map, so the map keeps the column width).
     """
@@ -189,7 +194,8 @@ def map_figure(
                 "marker": {"symbol": "square", "size": max(4, 300 // max(h, w) * step), "opacity": 0},
             }
         )
-    return _figure(data, _layout(title, h, w, height, _overlay(highlight, selected)))
+    cell_px = (height - 90) / max(h, w)  # at most: the plot is height less the margins, the width may shrink it
+    return _figure(data, _layout(title, h, w, height, _overlay(highlight, selected, reached, cell_px < 2 * MARKER_PX)))
 
 
 def _numbers(values: torch.Tensor, lo: float, hi: float, scale: str) -> dict:
@@ -224,24 +230,45 @@ def _box(row: int, col: int, color: str, width: int, pad: float = 0.5) -> dict:
     }
 
 
-def _overlay(highlight: Iterable[tuple[int, int]], selected: tuple[int, int] | None) -> list[dict]:
-    """Outlines: the highlighted cells, a box around all of them (visible on big maps), the selected cell."""
-    cells = list(highlight)
-    shapes = [_box(r, c, "#ffd400", 2) for r, c in cells]
+def _around(cells: list[tuple[int, int]], color: str) -> dict:
+    rows, cols = [r for r, _ in cells], [c for _, c in cells]
+    x0, x1, y0, y1 = min(cols) - 1.5, max(cols) + 1.5, min(rows) - 1.5, max(rows) + 1.5
+    return {"type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1, "line": {"color": color, "width": 3}}
+
+
+def _marker(row: int, col: int, color: str) -> list[dict]:
+    """A box ``2·MARKER_PX`` screen pixels wide around a cell's centre, and crosshair arms out of it."""
+    m = MARKER_PX
+    anchor = {"xsizemode": "pixel", "ysizemode": "pixel", "xanchor": col, "yanchor": row}
+    box = {"type": "rect", **anchor, "x0": -m, "x1": m, "y0": -m, "y1": m, "line": {"color": color, "width": 3}}
+    arms = [
+        {"type": "line", **anchor, "x0": dx * m, "x1": dx * 2 * m, "y0": dy * m, "y1": dy * 2 * m}
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))
+    ]
+    return [box, *({**arm, "line": {"color": color, "width": 3}} for arm in arms)]
+
+
+def _overlay(
+    highlight: Iterable[tuple[int, int]],
+    selected: tuple[int, int] | None,
+    reached: Iterable[tuple[int, int]] = (),
+    small_cells: bool = False,
+) -> list[dict]:
+    """Outlines in ``marks``' colours: highlighted cells and a box around them, reached cells, the selected cell.
+
+    With ``small_cells`` (cells under 16 screen pixels) reached cells also get a box around them
+    and the selected cell a marker of fixed screen size, so both show on a 512×512 map.
+    """
+    cells, hits = list(highlight), list(reached)
+    shapes = [_box(r, c, FIELD.hex, 2) for r, c in cells] + [_box(r, c, REACHED.hex, 2) for r, c in hits]
     if cells:
-        rows, cols = [r for r, _ in cells], [c for _, c in cells]
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": min(cols) - 1.5,
-                "x1": max(cols) + 1.5,
-                "y0": min(rows) - 1.5,
-                "y1": max(rows) + 1.5,
-                "line": {"color": "#ff6d00", "width": 3},
-            }
-        )
+        shapes.append(_around(cells, FIELD_BOX.hex))
+    if hits and small_cells:
+        shapes.append(_around(hits, REACHED.hex))
     if selected is not None:
-        shapes.append(_box(*selected, "#00c853", 4))
+        shapes.append(_box(*selected, SELECTED.hex, 4))
+        if small_cells:
+            shapes += _marker(*selected, SELECTED.hex)
     return shapes
 
 

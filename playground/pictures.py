@@ -3,7 +3,9 @@
 Panels nobody clicks are sent as images instead of plotly charts: the browser decodes an image
 off its main thread, while every plotly chart is re-rendered on the main thread on every rerun.
 Colours, ranges and number formatting are those of ``playground.figures``, so a picture means
-exactly what the chart it replaces meant.
+exactly what the chart it replaces meant; the marks drawn over maps come from ``playground.marks``.
+The public building blocks (``cell_pixels``, ``write_numbers``, ``canvas``, ``encode`` …) also
+make the step-through's zoomed pictures (``playground.zoom``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from playground.explain import fmt
 from playground.figures import _LUTS, NUMBERS_MAX, SIGNED_SCALE, UNSIGNED_SCALE, value_range
+from playground.marks import Cell, draw_marks
 
 # Canvas pixels. A stage column is ~220 screen px wide, so a 440 px canvas gives 2 canvas pixels
 # per screen pixel: text and cell edges stay sharp on high-DPI screens and projectors.
@@ -29,7 +32,6 @@ TICK_SIZE = 34
 BAR_HEIGHT = 20
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 GAP = (255, 255, 255)  # the lines between the cells of small maps, as plotly's xgap/ygap
-HIGHLIGHT, FIELD_BOX, SELECTED = (255, 212, 0), (255, 109, 0), (0, 200, 83)  # as figures._overlay
 
 
 class Picture(NamedTuple):
@@ -40,18 +42,21 @@ class Picture(NamedTuple):
 
 
 @functools.cache
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font(size: int, face: str = "DejaVuSans") -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu ``face`` at ``size`` pixels (cached: loading a font costs milliseconds)."""
     try:
-        return ImageFont.truetype(f"{FONT_DIR}/DejaVuSans.ttf", size)
+        return ImageFont.truetype(f"{FONT_DIR}/{face}.ttf", size)
     except OSError:  # no DejaVu: Pillow's own scalable font
         return ImageFont.load_default(size=size)
 
 
-def _fitting_font(text: str, size: int, width: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def fitting_font(
+    text: str, size: int, width: float, face: str = "DejaVuSans"
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """The largest font up to ``size`` in which ``text`` is at most ``width`` pixels wide."""
-    while size > 8 and _font(size).getlength(text) > width:
+    while size > 8 and font(size, face).getlength(text) > width:
         size -= 1
-    return _font(size)
+    return font(size, face)
 
 
 def _shrink(cells: torch.Tensor, box: int) -> torch.Tensor:
@@ -62,7 +67,19 @@ def _shrink(cells: torch.Tensor, box: int) -> torch.Tensor:
     return torch.nn.functional.interpolate(cells[None], size=size, mode="area")[0]
 
 
-def _pixels(cells: torch.Tensor, box: int, colorize: Callable[[torch.Tensor], np.ndarray]) -> tuple[np.ndarray, float]:
+def colorizer(scale: str, lo: float, hi: float) -> Callable[[torch.Tensor], np.ndarray]:
+    """(1, H, W) values → (H, W, 3) uint8 colours of ``scale``, ``lo`` at one end and ``hi`` at the other."""
+
+    def colorize(cells: torch.Tensor) -> np.ndarray:
+        idx = ((cells[0] - lo) / (hi - lo) * 255).clamp(0, 255).to(torch.uint8).numpy()
+        return np.take(_LUTS[scale], idx, axis=0)  # 3× faster than _LUTS[scale][idx]
+
+    return colorize
+
+
+def cell_pixels(
+    cells: torch.Tensor, box: int, colorize: Callable[[torch.Tensor], np.ndarray]
+) -> tuple[np.ndarray, float]:
     """(C, H, W) ``cells`` as (h, w, 3) uint8 pixels fitting a ``box``² square, and the pixels per cell.
 
     Large maps are averaged down; small ones are upscaled nearest-neighbour, by a whole number of
@@ -80,7 +97,7 @@ def _pixels(cells: torch.Tensor, box: int, colorize: Callable[[torch.Tensor], np
     return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.NEAREST)), box / n
 
 
-def _grid_lines(rgb: np.ndarray, k: float) -> None:
+def grid_lines(rgb: np.ndarray, k: float) -> None:
     """Separate the cells of a small map with GAP-coloured lines (in place)."""
     for axis in (0, 1):
         n = rgb.shape[axis]
@@ -93,47 +110,29 @@ def _grid_lines(rgb: np.ndarray, k: float) -> None:
                 rgb[:, sl] = GAP
 
 
-def _numbers(draw: ImageDraw.ImageDraw, values: torch.Tensor, rgb: np.ndarray, x0: int, y0: int, k: float) -> None:
-    """Write each cell's value in its cell, black on light colours and white on dark ones."""
-    labels = [[fmt(v, 2) for v in row] for row in values.tolist()]
-    widest = max((label for row in labels for label in row), key=len)
-    font = _fitting_font(widest, min(44, int(k * 0.45)), k - 8)
-    for r, row in enumerate(labels):
-        for c, label in enumerate(row):
-            cx, cy = (c + 0.5) * k, (r + 0.5) * k
-            luma = rgb[int(cy), int(cx)].astype(float) @ np.array([0.299, 0.587, 0.114])
-            draw.text((x0 + cx, y0 + cy), label, fill="white" if luma < 128 else "black", font=font, anchor="mm")
-
-
-def _outlines(
+def write_numbers(
     draw: ImageDraw.ImageDraw,
+    values: torch.Tensor,
+    rgb: np.ndarray,
     x0: int,
     y0: int,
-    size: tuple[int, int],
     k: float,
-    highlight: Iterable[tuple[int, int]],
-    selected: tuple[int, int] | None,
+    label: Callable[[float], str] = lambda v: fmt(v, 2),
+    face: str = "DejaVuSans",
+    margin: int = 8,
 ) -> None:
-    """As ``figures._overlay``: highlighted cells, a box one cell around all of them, the selected cell.
+    """Write each cell's ``label(value)`` in its cell, black on light colours and white on dark ones.
 
-    ``size`` is the map's (height, width) in pixels: outlines are clipped to it.
+    One font size for all, the largest up to 45% of a cell in which the widest label leaves ``margin`` pixels.
     """
-    h, w = size
-
-    def rect(r0: float, c0: float, r1: float, c1: float, color: tuple[int, int, int], width: int) -> None:
-        top, bottom = max(0, r0 * k), min(h - 1, r1 * k)
-        left, right = max(0, c0 * k), min(w - 1, c1 * k)
-        draw.rectangle((x0 + left, y0 + top, x0 + right, y0 + bottom), outline=color, width=width)
-
-    cells = list(highlight)
-    if k >= 4:  # single cells are too small to outline on large maps: the surrounding box shows where they are
-        for r, c in cells:
-            rect(r, c, r + 1, c + 1, HIGHLIGHT, 3)
-    if cells:
-        rows, cols = [r for r, _ in cells], [c for _, c in cells]
-        rect(min(rows) - 1, min(cols) - 1, max(rows) + 2, max(cols) + 2, FIELD_BOX, 4)
-    if selected is not None:
-        rect(*selected, selected[0] + 1, selected[1] + 1, SELECTED, 5)
+    labels = [[label(v) for v in row] for row in values.tolist()]
+    widest = max((text for row in labels for text in row), key=lambda text: font(20, face).getlength(text))
+    size = fitting_font(widest, min(44, int(k * 0.45)), k - margin, face)
+    for r, row in enumerate(labels):
+        for c, text in enumerate(row):
+            cx, cy = (c + 0.5) * k, (r + 0.5) * k
+            luma = rgb[int(cy), int(cx)].astype(float) @ np.array([0.299, 0.587, 0.114])
+            draw.text((x0 + cx, y0 + cy), text, fill="white" if luma < 128 else "black", font=size, anchor="mm")
 
 
 def _colorbar(draw: ImageDraw.ImageDraw, canvas: Image.Image, scale: str, lo: float, hi: float, y: int, signed: bool):
@@ -145,13 +144,12 @@ def _colorbar(draw: ImageDraw.ImageDraw, canvas: Image.Image, scale: str, lo: fl
     ticks = [(lo, left, "la"), (hi, right, "ra")]
     if signed:
         ticks.insert(1, (0.0, (left + right) // 2, "ma"))
-    font = _font(TICK_SIZE)
     for value, x, anchor in ticks:
         draw.line((x, y + BAR_HEIGHT, x, y + BAR_HEIGHT + 5), fill=(80, 80, 80), width=2)
-        draw.text((x, y + BAR_HEIGHT + 7), fmt(value, 2), fill="black", font=font, anchor=anchor)
+        draw.text((x, y + BAR_HEIGHT + 7), fmt(value, 2), fill="black", font=font(TICK_SIZE), anchor=anchor)
 
 
-def _canvas(
+def canvas(
     pixels: np.ndarray,
     shape: tuple[int, int],
     title: str,
@@ -159,29 +157,32 @@ def _canvas(
     draw_map: Callable[[ImageDraw.ImageDraw, int, int], None],
     bar: tuple[str, float, float, bool] | None = None,
     bar_space: bool = False,
+    margin: tuple[int, int] = (0, 0),
 ) -> Image.Image:
     """Title, then the map centred (``draw_map`` draws over it), then a colour bar (or, with ``bar_space``, its room).
 
     The map gets the height it would have if it filled the width exactly (``shape`` is its cells'
     (H, W)), so maps of one aspect ratio line up in a row whatever their pixels per cell.
+    ``margin`` keeps (left, top) pixels free beside and above the map, e.g. for row and column indices.
     """
-    title_font = _fitting_font(title, TITLE_SIZE, width - 2 * PAD)
+    title_font = fitting_font(title, TITLE_SIZE, width - 2 * PAD)
     title_h = TITLE_SIZE + 12
+    left, top = margin
     map_h, map_w = pixels.shape[:2]
-    area_h = max(map_h, round((width - 2 * PAD) * shape[0] / max(shape)))
+    area_h = max(map_h, round((width - 2 * PAD - left) * shape[0] / max(shape)))
     bar_h = BAR_HEIGHT + TICK_SIZE + 20 if bar or bar_space else 0
-    canvas = Image.new("RGB", (width, PAD + title_h + area_h + bar_h + PAD), "white")
-    draw = ImageDraw.Draw(canvas)
+    image = Image.new("RGB", (width, PAD + title_h + top + area_h + bar_h + PAD), "white")
+    draw = ImageDraw.Draw(image)
     draw.text((width // 2, PAD + TITLE_SIZE // 2), title, fill="black", font=title_font, anchor="mm")
-    x0, y0 = (width - map_w) // 2, PAD + title_h + (area_h - map_h) // 2
-    canvas.paste(Image.fromarray(np.ascontiguousarray(pixels)), (x0, y0))
+    x0, y0 = left + (width - left - map_w) // 2, PAD + title_h + top + (area_h - map_h) // 2
+    image.paste(Image.fromarray(np.ascontiguousarray(pixels)), (x0, y0))
     draw_map(draw, x0, y0)
     if bar:
-        _colorbar(draw, canvas, *bar[:3], y=PAD + title_h + area_h + 12, signed=bar[3])
-    return canvas
+        _colorbar(draw, image, *bar[:3], y=PAD + title_h + top + area_h + 12, signed=bar[3])
+    return image
 
 
-def _encode(canvas: Image.Image, sharp: bool) -> Picture:
+def encode(image: Image.Image, sharp: bool) -> Picture:
     """PNG when cells are drawn as blocks (sharp edges, flat areas compress well), else JPEG.
 
     A map averaged down or barely upscaled is photo-like: JPEG is several times smaller and faster
@@ -189,9 +190,9 @@ def _encode(canvas: Image.Image, sharp: bool) -> Picture:
     """
     buf = io.BytesIO()
     if sharp:
-        canvas.save(buf, format="PNG", compress_level=1)
+        image.save(buf, format="PNG", compress_level=1)
         return Picture(buf.getvalue(), "PNG")
-    canvas.save(buf, format="JPEG", quality=90, subsampling=0)
+    image.save(buf, format="JPEG", quality=90, subsampling=0)
     return Picture(buf.getvalue(), "JPEG")
 
 
@@ -200,31 +201,27 @@ def _map_canvas(
     title: str,
     signed: bool,
     colorbar: bool,
-    highlight: Iterable[tuple[int, int]] = (),
-    selected: tuple[int, int] | None = None,
+    highlight: Iterable[Cell] = (),
+    selected: Cell | None = None,
     width: int = WIDTH,
+    reached: Iterable[Cell] = (),
 ) -> tuple[Image.Image, float]:
     """``map_picture`` before encoding: the canvas and the pixels per cell."""
     values = values.detach().float()
     scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
     lo, hi = value_range(values, signed)
-
-    def colorize(cells: torch.Tensor) -> np.ndarray:
-        idx = ((cells[0] - lo) / (hi - lo) * 255).clamp(0, 255).to(torch.uint8).numpy()
-        return np.take(_LUTS[scale], idx, axis=0)  # 3× faster than _LUTS[scale][idx]
-
-    pixels, k = _pixels(values[None], width - 2 * PAD, colorize)
+    pixels, k = cell_pixels(values[None], width - 2 * PAD, colorizer(scale, lo, hi))
     small = max(values.shape) <= NUMBERS_MAX
     if small:
-        _grid_lines(pixels, k)
+        grid_lines(pixels, k)
 
     def draw_map(draw: ImageDraw.ImageDraw, x0: int, y0: int) -> None:
         if small:
-            _numbers(draw, values, pixels, x0, y0, k)
-        _outlines(draw, x0, y0, pixels.shape[:2], k, highlight, selected)
+            write_numbers(draw, values, pixels, x0, y0, k)
+        draw_marks(draw, x0, y0, pixels.shape[:2], k, highlight, selected, reached)
 
     bar = (scale, lo, hi, signed) if colorbar else None
-    return _canvas(pixels, values.shape, title, width, draw_map, bar), k
+    return canvas(pixels, values.shape, title, width, draw_map, bar), k
 
 
 def map_picture(
@@ -233,8 +230,9 @@ def map_picture(
     *,
     signed: bool = True,
     colorbar: bool = True,
-    highlight: Iterable[tuple[int, int]] = (),
-    selected: tuple[int, int] | None = None,
+    highlight: Iterable[Cell] = (),
+    selected: Cell | None = None,
+    reached: Iterable[Cell] = (),
     width: int = WIDTH,
 ) -> Picture:
     """One (H, W) map as a picture, coloured as ``figures.map_figure`` colours it.
@@ -244,32 +242,31 @@ def map_picture(
         title: written above the map.
         signed: diverging red-white-blue centred on 0 (computed maps) or grays (images).
         colorbar: draw the colour bar under the map, with its range (and 0 for signed maps).
-        highlight: (row, col) cells outlined in yellow, e.g. a receptive field.
-        selected: one (row, col) cell outlined in green.
+        highlight: (row, col) cells outlined in yellow, e.g. a receptive field, in an orange box.
+        selected: one (row, col) cell outlined in green, at least ``marks.MIN_MARK`` pixels wide.
+        reached: (row, col) cells outlined in magenta, e.g. the cells one input pixel reaches.
         width: canvas width in pixels; the map fills it less the margins.
 
     Returns:
         The picture. Maps up to NUMBERS_MAX per side carry their numbers.
     """
-    canvas, k = _map_canvas(values, title, signed, colorbar, highlight, selected, width)
-    return _encode(canvas, sharp=k >= 4)
+    image, k = _map_canvas(values, title, signed, colorbar, highlight, selected, width, reached)
+    return encode(image, sharp=k >= 4)
 
 
-def rgb_picture(
-    image: torch.Tensor, title: str, *, highlight: Iterable[tuple[int, int]] = (), width: int = WIDTH
-) -> Picture:
+def rgb_picture(image: torch.Tensor, title: str, *, highlight: Iterable[Cell] = (), width: int = WIDTH) -> Picture:
     """A (3, H, W) image with values 0..255 as a colour picture, cells outlined as in ``map_picture``."""
 
     def colorize(cells: torch.Tensor) -> np.ndarray:
         return np.ascontiguousarray(cells.clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).numpy())
 
-    pixels, k = _pixels(image.detach().float(), width - 2 * PAD, colorize)
+    pixels, k = cell_pixels(image.detach().float(), width - 2 * PAD, colorize)
 
     def draw_map(draw: ImageDraw.ImageDraw, x0: int, y0: int) -> None:
-        _outlines(draw, x0, y0, pixels.shape[:2], k, highlight, None)
+        draw_marks(draw, x0, y0, pixels.shape[:2], k, highlight)
 
     # No colour bar (the colours are the pixel values) but its room, so a row of maps lines up.
-    return _encode(_canvas(pixels, image.shape[1:], title, width, draw_map, bar_space=True), sharp=k >= 4)
+    return encode(canvas(pixels, image.shape[1:], title, width, draw_map, bar_space=True), sharp=k >= 4)
 
 
 def cell_picture(panels: list[tuple[str, torch.Tensor, bool]]) -> Picture:
@@ -285,4 +282,4 @@ def cell_picture(panels: list[tuple[str, torch.Tensor, bool]]) -> Picture:
     for c in canvases:
         out.paste(c, (x, 0))
         x += c.width + gap
-    return _encode(out, sharp=True)
+    return encode(out, sharp=True)

@@ -1,8 +1,10 @@
 """Output-size arithmetic for convolution and pooling: the one place every page asks.
 
-The rules follow PyTorch exactly (``nn.Conv2d``, ``nn.MaxPool2d`` with ``ceil_mode``), and
-every function raises ``ValueError`` with a sentence a student can act on, never a bare
-assertion. Formulas are returned as LaTeX so pages can show them with ``st.latex``.
+The rules follow PyTorch exactly (``nn.Conv2d``, ``nn.MaxPool2d`` with ``ceil_mode``, ``F.pad``'s
+limits), and every function raises ``ValueError`` with a sentence a student can act on, never a
+bare assertion. A setting PyTorch refuses raises ``SizeError``, whose ``Failure`` also carries the
+failing stage and axis and the formula with the user's numbers that shows why. Formulas are
+returned as LaTeX so pages can show them with ``st.latex``.
 
 >>> conv_output_size(28, 5, padding=2)
 28
@@ -13,6 +15,8 @@ assertion. Formulas are returned as LaTeX so pages can show them with ``st.latex
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from playground.failures import SIDES, SYMBOLS, Failure, SizeError, along, plural
 
 Padding = int | tuple[int, int]
 
@@ -40,7 +44,9 @@ def effective_kernel(kernel: int, dilation: int = 1) -> int:
     return dilation * (kernel - 1) + 1
 
 
-def conv_output_size(size: int, kernel: int, stride: int = 1, padding: Padding = 0, dilation: int = 1) -> int:
+def conv_output_size(
+    size: int, kernel: int, stride: int = 1, padding: Padding = 0, dilation: int = 1, *, axis: str | None = None
+) -> int:
     """Output length of ``nn.Conv2d`` along one axis.
 
     Args:
@@ -49,12 +55,14 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: Padding =
         stride: step S between windows.
         padding: P on both sides, or a ``(before, after)`` pair.
         dilation: D, the spacing between kernel taps.
+        axis: "height" or "width": names the axis (and its letter H or W) in a failure.
 
     Returns:
         ``⌊(W + P_before + P_after − D·(F−1) − 1) / S⌋ + 1``.
 
     Raises:
-        ValueError: an argument is out of range, or the kernel does not fit the padded input.
+        SizeError: the kernel spans more than the padded input (stage "convolution").
+        ValueError: an argument is out of range.
     """
     _check_int("input size", size, 1)
     _check_int("kernel size", kernel, 1)
@@ -64,12 +72,24 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: Padding =
     padded = size + before + after
     span = effective_kernel(kernel, dilation)
     if span > padded:
-        raise ValueError(
-            f"The kernel spans {span} pixels (dilation {dilation} × ({kernel} − 1) + 1) but the padded "
-            f"input is only {padded} pixels long ({size} + {before} + {after}), so no window fits. "
-            "Use a smaller kernel or dilation, or more padding."
+        how = f" (dilation {dilation} × ({kernel} − 1) + 1)" if dilation > 1 else ""
+        sum_ = f" ({size} + {before} + {after})" if before or after else ""
+        failed = AxisSize(size, kernel, stride, before, after, dilation, (padded - span) // stride + 1, False, False)
+        raise _empty(
+            failed,
+            axis,
+            f"the kernel spans {plural(span, 'pixel')}{how} but the padded input is only "
+            f"{plural(padded, 'pixel')} long{sum_}, so no window fits",
+            "Use a smaller kernel or dilation, or more padding.",
         )
     return (padded - span) // stride + 1
+
+
+def _empty(failed: AxisSize, axis: str | None, why: str, fix: str) -> SizeError:
+    """The error for an output of 0 or less: the stage's rule, worked with ``failed``'s numbers."""
+    stage = "pooling" if failed.pool else "convolution"
+    formula, rule = failed.failed(SYMBOLS[axis]), failed.symbolic(SYMBOLS[axis])
+    return SizeError(Failure(stage, axis, formula, rule, along(axis) + why, fix))
 
 
 def pool_output_size(
@@ -79,6 +99,8 @@ def pool_output_size(
     padding: int = 0,
     dilation: int = 1,
     ceil_mode: bool = False,
+    *,
+    axis: str | None = None,
 ) -> int:
     """Output length of ``nn.MaxPool2d`` along one axis, ``ceil_mode`` included.
 
@@ -86,8 +108,9 @@ def pool_output_size(
     but a window that would start in the right padding is dropped (PyTorch's rule).
 
     Raises:
-        ValueError: an argument is out of range, the padding is more than half the kernel
-            (PyTorch refuses it), or the output would be empty.
+        SizeError: (stage "pooling", ``axis``) the padding is more than half the window, which
+            PyTorch refuses, or the output would be empty.
+        ValueError: an argument is out of range.
     """
     _check_int("input size", size, 1)
     _check_int("pooling size", kernel, 1)
@@ -95,21 +118,70 @@ def pool_output_size(
     _check_int("pooling dilation", dilation, 1)
     _check_int("pooling padding", padding, 0)
     span = effective_kernel(kernel, dilation)
-    if padding > kernel // 2 or padding > span // 2:
-        raise ValueError(
-            f"Pooling padding {padding} is more than half the pooling window ({kernel} // 2 = {kernel // 2}); "
-            "PyTorch refuses this because a window could then hold nothing but padding."
+    if padding > kernel // 2:  # PyTorch also checks span // 2, which is never smaller
+        raise SizeError(
+            Failure(
+                "pooling",
+                axis,
+                rf"P = {padding} > \left\lfloor\frac{{F}}{{2}}\right\rfloor = "
+                rf"\left\lfloor\frac{{{kernel}}}{{2}}\right\rfloor = {kernel // 2}",
+                r"P \le \left\lfloor\frac{F}{2}\right\rfloor",
+                f"{along(axis)}pooling padding {padding} is more than half the pooling window "
+                f"({kernel} // 2 = {kernel // 2}), so a window could hold nothing but padding",
+                f"PyTorch refuses this: use a padding of at most {kernel // 2}, or a larger pooling window.",
+            )
         )
     numerator = size + 2 * padding - span + (stride - 1 if ceil_mode else 0)
     if numerator < 0:
-        raise ValueError(
-            f"The pooling window spans {span} pixels but the input is only {size + 2 * padding} "
-            f"pixels long (with padding), so the output would be empty. Use a smaller pooling window."
+        n = size + 2 * padding - span
+        raw = -(-n // stride) + 1 if ceil_mode else n // stride + 1
+        failed = AxisSize(size, kernel, stride, padding, padding, dilation, raw, ceil_mode, True)
+        sum_ = f" with its padding ({size} + 2 × {padding})" if padding else ""
+        raise _empty(
+            failed,
+            axis,
+            f"the pooling window spans {plural(span, 'pixel')} but the map it pools is only "
+            f"{plural(size + 2 * padding, 'pixel')} long{sum_}, so the output would be empty",
+            "Use a smaller pooling window, or make the map before pooling larger "
+            "(a smaller stride or kernel, or more padding).",
         )
     out = numerator // stride + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1  # the last window would start inside the right padding: PyTorch drops it
     return out
+
+
+def check_padding(size: int, before: int, after: int, mode: str, *, axis: str | None = None) -> None:
+    """Check ``F.pad``'s limit on padding one axis of ``size`` pixels in ``mode``.
+
+    Reflect mirrors without repeating the edge pixel, so each side adds at most ``size − 1``
+    pixels; circular wraps around at most once, so at most ``size``; zeros and replicate: any.
+
+    Raises:
+        SizeError: (stage "padding", ``axis``) a side asks for more than the limit.
+    """
+    if mode not in ("reflect", "circular"):
+        return
+    reflect = mode == "reflect"
+    limit = size - 1 if reflect else size
+    pad = max(before, after)
+    if pad <= limit:
+        return
+    side = SIDES[axis][0 if before >= after else 1]
+    sym = SYMBOLS[axis]
+    bound, worked = (f"{sym} - 1", f"{size} - 1 = {limit}") if reflect else (sym, str(size))
+    does = "mirrors the image without repeating its edge pixel" if reflect else "wraps around the image at most once"
+    raise SizeError(
+        Failure(
+            "padding",
+            axis,
+            rf"P_{{{side}}} = {pad} > {bound} = {worked}",
+            rf"P \le {bound}",
+            f"{mode} padding {does}, so it adds at most {plural(limit, 'pixel')} on each side of the "
+            f"{size}-pixel {axis or 'side'}, but the {side} asks for {pad}",
+            "Use less padding, or replicate or zeros mode." if reflect else "Use less padding.",
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -148,10 +220,19 @@ class AxisSize:
 
     def substituted(self, symbol: str = "W") -> str:
         """The rule with these numbers, e.g. ``W_out = ⌊(28 + 2 + 2 − 1·(5−1) − 1)/1⌋ + 1 = 28``."""
+        return rf"{symbol}_{{out}} = {self._fraction()} + 1 = {self.output}"
+
+    def failed(self, symbol: str = "W") -> str:
+        """The rule with these numbers worked to an output of 0 or less, e.g. ``… = ⌊−2/1⌋ + 1 = −1``."""
+        o, c = self._brackets()
+        n = self.padded - effective_kernel(self.kernel, self.dilation)
+        return rf"{symbol}_{{out}} = {self._fraction()} + 1 = {o}\frac{{{n}}}{{{self.stride}}}{c} + 1 = {self.output}"
+
+    def _fraction(self) -> str:
         o, c = self._brackets()
         pads = f"2 \\cdot {self.pad_before}" if self.pool else f"{self.pad_before} + {self.pad_after}"
         num = rf"{self.size} + {pads} - {self.dilation}\cdot({self.kernel}-1) - 1"
-        return rf"{symbol}_{{out}} = {o}\frac{{{num}}}{{{self.stride}}}{c} + 1 = {self.output}"
+        return rf"{o}\frac{{{num}}}{{{self.stride}}}{c}"
 
     @property
     def dropped_last(self) -> bool:
@@ -174,18 +255,27 @@ def pool_raw_ceil(axis: AxisSize) -> int:
     return (axis.padded - span + axis.stride - 1) // axis.stride + 1
 
 
-def conv_axis(size: int, kernel: int, stride: int = 1, padding: Padding = 0, dilation: int = 1) -> AxisSize:
+def conv_axis(
+    size: int, kernel: int, stride: int = 1, padding: Padding = 0, dilation: int = 1, *, axis: str | None = None
+) -> AxisSize:
     """``conv_output_size`` with everything needed to explain it."""
-    out = conv_output_size(size, kernel, stride, padding, dilation)
+    out = conv_output_size(size, kernel, stride, padding, dilation, axis=axis)
     before, after = _split_padding(padding)
     return AxisSize(size, kernel, stride, before, after, dilation, out, False, False)
 
 
 def pool_axis(
-    size: int, kernel: int, stride: int | None = None, padding: int = 0, dilation: int = 1, ceil_mode: bool = False
+    size: int,
+    kernel: int,
+    stride: int | None = None,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+    *,
+    axis: str | None = None,
 ) -> AxisSize:
     """``pool_output_size`` with everything needed to explain it."""
-    out = pool_output_size(size, kernel, stride, padding, dilation, ceil_mode)
+    out = pool_output_size(size, kernel, stride, padding, dilation, ceil_mode, axis=axis)
     stride = kernel if stride is None else stride
     return AxisSize(size, kernel, stride, padding, padding, dilation, out, ceil_mode, True)
 

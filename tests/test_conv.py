@@ -230,10 +230,32 @@ def test_impossible_configurations_say_why():
             run(x, spec, NONE, pool)
 
 
-def test_uncovered_border_is_reported():
+def test_uncovered_border_is_reported_in_good_english():
     stages = run(torch.rand(1, 6, 6), ConvSpec((preset_kernel("Sharpen"),), stride=(2, 2)), NONE, NO_POOL)
-    assert len(stages.notes) == 2 and "last 1 padded rows" in stages.notes[0]
+    assert len(stages.notes) == 2 and "the last padded row is never covered" in stages.notes[0]
+    assert "(it is ignored)" in stages.notes[0] and "last padded column is" in stages.notes[1]
+    stages = run(torch.rand(1, 8, 4), ConvSpec((preset_kernel("Sharpen"),), stride=(3, 1)), NONE, NO_POOL)
+    assert stages.notes == (
+        "The stride does not divide evenly: the last 2 padded rows are never covered by a kernel window "
+        "(they are ignored).",
+    )
 
 
 def test_fmt():
     assert fmt(138.0) == "138" and fmt(-1.0) == "−1" and fmt(0.1111111) == "0.111" and fmt(2.5) == "2.5"
+    assert fmt(80.4, 0) == "80" and fmt(-49.8, 0) == "−50" and fmt(100.5, 1) == "100.5" and fmt(2.50001, 2) == "2.5"
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+def test_pool_stride_defaults_to_the_pool_size_as_in_pytorch(k):
+    module = nn.MaxPool2d(k)
+    assert PoolSpec("Max", (k, k)).stride == PoolSpec.square("Max", k).stride == (k, k) == (module.stride,) * 2
+    assert PoolSpec("Max", (k, k + 1)).stride == (k, k + 1)
+    assert PoolSpec("Max", (k, k), (1, 1)).stride == (1, 1) and PoolSpec.square("Max", k, 1).stride == (1, 1)
+    assert PoolSpec("Max", (k, k)) == PoolSpec("Max", (k, k), (k, k))  # one setting, one value (and one hash)
+    x = torch.rand(1, 17, 19)
+    stages = run(x, ConvSpec((preset_kernel("Identity", 1),)), NONE, PoolSpec.square("Max", k))
+    assert torch.equal(stages.pooled, module(x[None])[0])
+    avg = PoolSpec.square("Average", k, padding=k // 2, ceil_mode=True)
+    expected = nn.AvgPool2d(k, padding=k // 2, ceil_mode=True)(x[None])[0]
+    assert torch.equal(run(x, ConvSpec((preset_kernel("Identity", 1),)), NONE, avg).pooled, expected)

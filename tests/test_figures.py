@@ -47,3 +47,22 @@ def test_activation_figure_is_valid():
     validated(fig)
     assert float(min(fig.data[0].y)) == 0
     json.loads(fig.to_json())
+
+
+@pytest.mark.parametrize("size", [8, 126, 512])
+def test_large_maps_mark_the_selected_cell_at_a_fixed_screen_size(size):
+    from playground.figures import MARKER_PX
+    from playground.marks import REACHED, SELECTED
+
+    fig = validated(map_figure(torch.randn(size, size), selected=(3, 5), reached=[(1, 1), (1, 2)]))
+    shapes = fig.to_dict()["layout"]["shapes"]
+    fixed = [s for s in shapes if s.get("xsizemode") == "pixel"]
+    around_reached = [s for s in shapes if s["line"]["color"] == REACHED.hex and s["x1"] - s["x0"] > 1]
+    if size == 8:  # cells of ~30 screen px: their own outlines are enough
+        assert not fixed and not around_reached
+        return
+    box = next(s for s in fixed if s["type"] == "rect")
+    assert (box["xanchor"], box["yanchor"]) == (5, 3) and box["x1"] - box["x0"] == 2 * MARKER_PX >= 16
+    assert box["y1"] - box["y0"] == 2 * MARKER_PX and box["line"]["color"] == SELECTED.hex
+    assert len([s for s in fixed if s["type"] == "line"]) == 4  # crosshair arms
+    assert len(around_reached) == 1

@@ -109,3 +109,35 @@ def test_cell_picture_puts_panels_side_by_side():
     picture = cell_picture([("Patch", a, False), ("Weights", -a, True), ("Products", a * -a, True)])
     assert picture.format == "PNG"
     assert pixels(picture).shape[1] == 3 * WIDTH + 2 * 2 * PAD  # three panels, two gaps
+
+
+@pytest.mark.parametrize(("size", "cell"), [(126, (57, 80)), (512, (300, 11)), (512, (0, 511)), (8, (5, 2))])
+def test_the_selected_cell_shows_at_any_size(size, cell):
+    from playground.marks import MIN_MARK, SELECTED
+
+    ramp = torch.arange(size, dtype=torch.float32)
+    values = torch.sin(ramp[:, None] / 5) * torch.cos(ramp / 7)
+    rgb = pixels(map_picture(values, "t", colorbar=False, selected=cell))
+    green = (np.abs(rgb - np.array(SELECTED.rgb)) <= 50).all(-1)  # large maps are JPEG: colours shift a little
+    ys, xs = np.nonzero(green)
+    assert len(ys) and not (np.abs(pixels(map_picture(values, "t", colorbar=False)) - SELECTED.rgb) <= 50).all(-1).any()
+    k = (WIDTH - 2 * PAD) / size if size > (WIDTH - 2 * PAD) // 4 else (WIDTH - 2 * PAD) // size
+    left = (WIDTH - round(size * k)) // 2
+    cx, cy = left + (cell[1] + 0.5) * k, TOP + (cell[0] + 0.5) * k
+    near = (np.abs(ys - cy) <= 2 * MIN_MARK) & (np.abs(xs - cx) <= 2 * MIN_MARK)
+    assert near.all()  # all of the marker is around the cell ...
+    assert xs.max() - xs.min() >= MIN_MARK - 2 and ys.max() - ys.min() >= MIN_MARK - 2  # ... and ≥ 8 screen px wide
+    if size == 8:  # a large cell: its own outline, no crosshair
+        assert xs.max() - xs.min() <= k + 2 and abs((xs.max() + xs.min()) / 2 - cx) <= 2
+    elif min(cx - left, cy - TOP, left + size * k - cx) > 2 * MIN_MARK:  # away from the edges: centred on the cell
+        assert abs((xs.max() + xs.min()) / 2 - cx) <= 2 and abs((ys.max() + ys.min()) / 2 - cy) <= 2
+        assert xs.max() - xs.min() >= 2 * MIN_MARK - 4  # arms beyond the box
+
+
+def test_reached_cells_are_outlined_in_magenta():
+    from playground.marks import REACHED
+
+    values = torch.full((126, 126), 128.0)
+    rgb = pixels(map_picture(values, "t", signed=False, colorbar=False, reached=[(60, 60), (60, 61)]))
+    magenta = (np.abs(rgb - np.array(REACHED.rgb)) <= 50).all(-1)
+    assert magenta.any() and np.ptp(np.nonzero(magenta)[1]) >= 20  # a box one cell around them, at least 24 px
