@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from ui.common import setup_page
+from ui.common import present_bar, redirect_in_any_case, setup_page
 
-setup_page("Home", "🧠")
+redirect_in_any_case()
+if setup_page("Home", "🧠"):
+    present_bar([6])
 st.title("🧠 CNN Playground")
 st.markdown(
     "**See what a convolutional neural network does**, one number at a time. "
@@ -19,15 +21,15 @@ with a:
         "The output-size formula is written out with your numbers, and you can step the kernel across the image "
         "and read each dot product as arithmetic."
     )
-    st.page_link("pages/1_Convolution_explorer.py", label="Open the convolution explorer", icon="🔍")
+    st.page_link("pages/1_Convolution_explorer.py", label="Open the explorer", icon="🔍")
 with b:
     st.subheader("🏋️ Training studio")
     st.markdown(
         "Train a small CNN on FashionMNIST (70,000 photos of clothes) and watch it learn: live loss and accuracy, "
         "then its confusion matrix, its learned filters, its feature maps and its predictions on your drawing."
     )
-    st.page_link("pages/2_Training_studio.py", label="Open the training studio", icon="🏋️")
-    st.page_link("pages/3_Inspect_model.py", label="Inspect a trained model (a pretrained one is included)", icon="🔬")
+    st.page_link("pages/2_Training_studio.py", label="Open the studio", icon="🏋️")
+    st.page_link("pages/3_Inspect_model.py", label="Inspect a trained model", icon="🔬")
 st.divider()
 st.markdown(
     "**For lecturers:** everything runs offline once the app is installed. Run `python -m playground.data` before "

@@ -8,29 +8,40 @@ import torch
 from playground import images
 from playground.conv import ConfigError, run
 from playground.explain import fmt
-from ui.common import setup_page
+from ui.common import present_bar, setup_page
 from ui.explorer_controls import DEFAULTS, FIELDS, P, read_settings
-from ui.explorer_views import COLOURS_NOTE, arithmetic, formula, formula_blocks, formulas, stage_row, stage_titles
+from ui.explorer_views import (
+    COLOURS_NOTE,
+    arithmetic,
+    formula,
+    formula_blocks,
+    formulas,
+    impossible,
+    stage_row,
+    stage_titles,
+)
 from ui.image_input import image_input
-from ui.pictures import map_picture, rgb_picture, show_picture
+from ui.pictures import map_picture, show_picture
 from ui.present import Reveal
 from ui.state import link_note, notice, publish, restore
-from ui.step_through import move, selected_cell, step_through
+from ui.step_through import move, reverse_view, selected_cell, step_through
 from ui.text import plain
 
 PAGE = "explorer"
 MAX_UPLOAD_MB = 25
 RGB_NAMES = ("red", "green", "blue")
+GROUPS = ("Image", "Kernel", "Stride · padding", "Activation", "Pooling")
 
 restore(PAGE, FIELDS, DEFAULTS)
 ss = st.session_state
-present = ss[f"{P}_present"]
-setup_page("Convolution explorer", "🔍", present)
 
 
 def _presenting() -> None:
-    if st.session_state[f"{P}_present"]:
+    if st.session_state.get("present"):
         st.session_state[f"{P}_reveal"] = 1  # a presentation starts from the input
+
+
+present = setup_page("Convolution explorer", "🔍", on_present=_presenting)
 
 
 @contextmanager
@@ -41,16 +52,13 @@ def sidebar_section(title: str):
 
 
 if present:  # the controls in a bar of popovers, so the maps get the whole width
-    bar = st.columns([1, 1, 1.3, 1, 1, 0.5, 2.2, 0.5, 0.9], vertical_alignment="center")
-    groups = ("Image", "Kernel", "Stride · padding", "Activation", "Pooling")
-    popovers = {title: col.popover(title, width="stretch") for col, title in zip(bar, groups, strict=False)}
+    bar = present_bar([1, 1, 1.3, 1.1, 1, 0.5, 2.4, 0.5], on_present=_presenting)
+    popovers = {title: cell.popover(title, width="stretch") for cell, title in zip(bar, GROUPS, strict=False)}
     with popovers["Image"]:
         chosen = image_input(P, MAX_UPLOAD_MB)
     settings = read_settings(popovers.get)
+    notice(PAGE)
 else:
-    with st.sidebar:
-        st.toggle("📽️ Presentation mode", key=f"{P}_present", on_change=_presenting, persist_state="session",
-                  help="Full width, large type, stages revealed one at a time with → / ← or a clicker.")  # fmt: skip
     settings = read_settings(sidebar_section)
     st.title("🔍 Convolution explorer")
     st.caption(
@@ -62,8 +70,6 @@ else:
     with left:
         chosen = image_input(P, MAX_UPLOAD_MB)
 
-if present:
-    notice(PAGE)
 if chosen is None:
     st.info("Choose an image to start: upload one, take a photo, or pick a sample.")
     publish(PAGE, FIELDS)
@@ -84,15 +90,15 @@ else:
 if not present:
     with right:
         st.markdown(f"**{source_note}**")
-        kernel = settings.conv.filters[0]
+        kernel = torch.tensor(settings.conv.filters[0])
         k1, k2 = st.columns([1, 2])
         with k1:
-            shown = torch.tensor(kernel).flip(-1, -2) if settings.conv.flip else torch.tensor(kernel)
             title = "Kernel" + (" (flipped)" if settings.conv.flip else "")
+            shown = kernel.flip(-1, -2) if settings.conv.flip else kernel
             show_picture(map_picture(shown, title, colorbar=False), key=f"{P}_kernel")
         extra = len(settings.filter_names) - 1
         k2.markdown(
-            f"**{plain(settings.filter_names[0])}**, {len(kernel)}×{len(kernel[0])}"
+            f"**{plain(settings.filter_names[0])}**, {kernel.shape[0]}×{kernel.shape[1]}"
             + (f", plus {extra} more filter{'s' if extra > 1 else ''}" if extra else "")
             + f"  \nStride {settings.conv.stride}, dilation {settings.conv.dilation}, padding (top, bottom, left, "
             f"right) {settings.conv.padding} in {settings.conv.padding_mode} mode, bias {fmt(settings.conv.bias)}  \n"
@@ -103,10 +109,7 @@ if not present:
 try:
     stages = run(image, settings.conv, settings.act, settings.pool)
 except ConfigError as e:
-    st.error(f"This configuration cannot be computed. {e}")
-    with st.columns(3)[0]:
-        pic = rgb_picture(image, "Input") if image.shape[0] == 3 else map_picture(image[0], "Input", signed=False)
-        show_picture(pic, key=f"{P}_input_only")
+    impossible(e, image)
     publish(PAGE, FIELDS)
     st.stop()
 
@@ -128,7 +131,6 @@ if present:
     bar[5].button("◀", key=f"{P}_back", on_click=reveal.back, help="Back (← or PageUp)", width="stretch")
     bar[6].markdown(f"**{reveal.step} / {reveal.last} · {steps[reveal.step - 1]}**")
     bar[7].button("▶", key=f"{P}_fwd", on_click=reveal.next, help="Next (→ or PageDown)", width="stretch")
-    bar[8].toggle("📽️ Present", key=f"{P}_present", on_change=_presenting, persist_state="session")
     reveal.keyboard()
     done = reveal.step == reveal.last
     stage_row(stages, settings, channel, min(reveal.step, n_stages), cell if done else None)
@@ -150,4 +152,7 @@ else:
     formulas(stages, settings)
     st.subheader("Step through the output")
     step_through(stages, channel)
+    st.subheader("The reverse: where one input pixel goes")
+    if st.toggle("Pick an input pixel", key=f"{P}_rev", persist_state="session"):
+        reverse_view(stages, channel)
 publish(PAGE, FIELDS)

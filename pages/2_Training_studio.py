@@ -8,7 +8,7 @@ from playground import models
 from playground.curve_picture import curves_picture, progress_text
 from playground.runs import ACTIVE, RunError
 from playground.train_figures import curves_figure
-from ui.common import setup_page
+from ui.common import present_bar, setup_page
 from ui.state import browser_id, link_note, notice, publish, restore
 from ui.training import (
     FIELDS,
@@ -30,7 +30,8 @@ LIVE_SECONDS = float(os.environ.get("PLAYGROUND_LIVE_SECONDS") or 3.0)
 PAGE = "studio"
 first_visit = "_visited_studio" not in st.session_state
 restore(PAGE, FIELDS)
-setup_page("Training studio", "🏋️")
+if setup_page("Training studio", "🏋️"):
+    present_bar([6])
 manager, sid = run_manager(), browser_id()
 if first_visit and not st.query_params and (going := manager.active_for(sid)) is not None:
     seed_from_run(going.spec, going.config)  # opened afresh while this browser's run trains: show its settings

@@ -8,7 +8,7 @@ from playground.figures import map_figure
 from playground.models import feature_maps
 from playground.predict import probabilities
 from playground.train_figures import confusion_figure, grid_figure, probabilities_figure
-from ui.common import setup_page
+from ui.common import present_bar, setup_page
 from ui.inspect import DEFAULTS, FIELDS, P, choose_model, download_button, model_input, test_evaluation
 from ui.state import link_note, notice, publish, restore
 from ui.text import plain
@@ -16,7 +16,8 @@ from ui.training import dataset
 
 PAGE = "inspect"
 restore(PAGE, FIELDS, DEFAULTS)
-setup_page("Inspect a model", "🔬")
+if setup_page("Inspect a model", "🔬"):
+    present_bar([6])
 st.title("🔬 Inspect a trained model")
 notice(PAGE)
 chosen = choose_model()

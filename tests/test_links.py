@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground import kernels, models, samples
 from playground.conv import ACTIVATIONS, PAD_MODES, POOLS
+from playground.stepping import SCOPES
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES
 from tests.fakedata import write_fake_fashion_mnist
 from ui import explorer_controls, inspect, training
@@ -91,13 +92,17 @@ def random_explorer(rng: random.Random) -> dict:
         f"{p}_row": rng.randint(0, 2),
         f"{p}_col": rng.randint(0, 2),
         f"{p}_inch": 0,
-        f"{p}_present": rng.random() < 0.2,
+        f"{p}_scope": rng.choice(SCOPES),
+        f"{p}_rev": rng.random() < 0.3,
+        f"{p}_rev_row": rng.randint(0, 5),
+        f"{p}_rev_col": rng.randint(0, 5),
+        "present": rng.random() < 0.2,
         f"{p}_reveal": rng.randint(1, 6),
     }
 
 
 # Settings a page may move on purpose: a cell or channel outside the output is brought inside it.
-CLAMPED = {"cx_row", "cx_col", "cx_channel", "cx_inch", "cx_reveal"}
+CLAMPED = {"cx_row", "cx_col", "cx_channel", "cx_inch", "cx_reveal", "cx_rev_row", "cx_rev_col"}
 
 
 @pytest.mark.parametrize("seed", range(200))

@@ -28,7 +28,7 @@ def captions(app) -> str:
 
 def test_defaults_show_every_stage_and_the_formula(at):
     assert not at.error
-    assert len(at.image) == 8  # pictures: kernel, 5 stages, receptive field, patch/weights/products
+    assert len(at.image) == 10  # pictures: kernel, 5 stages, receptive field, legend, zoom, patch/weights/products
     assert {c.key for c in at.get("plotly_chart")} == {"cx_actplot", "cx_outmap"}  # charts: only what reacts
     assert r"W_{out}" in latex(at) and "= 126" in latex(at)  # 128 with a 3×3 kernel, no padding
     assert "shape 1×126×126" in captions(at) and "shape 1×63×63" in captions(at)

@@ -47,8 +47,38 @@ h3 { font-size: 30px !important; padding: 0.2rem 0 !important; }
 """
 
 
-def setup_page(title: str, icon: str, present: bool = False) -> None:
-    """Configure the page (wide layout, title), add the shared style, and the page menu (not when presenting)."""
+_close_not_found = st.components.v2.component(
+    "cnn_playground_found",
+    js="""
+export default function () {
+  // Streamlit opened its "Page not found" dialog for a URL in another case; the page was found: close it.
+  let tries = 0
+  const close = () => {
+    for (const d of document.querySelectorAll('[role="dialog"]')) {
+      if (d.textContent.includes("Page not found")) d.querySelector("button")?.click()
+    }
+    if (++tries < 20) setTimeout(close, 100)
+  }
+  close()
+}
+""",
+)
+
+
+def redirect_in_any_case() -> None:
+    """On the home page: a page URL typed in another case (``/convolution_explorer``) opens that page."""
+    if (wanted := page_for(st.context.url)) is not None:
+        st.session_state["_found_after_redirect"] = True
+        st.switch_page(wanted, query_params=st.query_params.to_dict())
+
+
+def setup_page(title: str, icon: str, on_present=None) -> bool:
+    """Configure the page (wide layout, title), add the shared style and the menu; returns presentation mode.
+
+    Presentation mode (the session key ``present``, ``?present=1`` in a link) is one switch for the
+    whole app: no sidebar, toolbar or Deploy button, the page's controls in a bar (``present_bar``).
+    """
+    present = bool(st.session_state.get("present"))
     st.set_page_config(
         page_title=f"{title} · CNN Playground",
         page_icon=icon,
@@ -57,18 +87,35 @@ def setup_page(title: str, icon: str, present: bool = False) -> None:
     )
     st.html(_CSS + (_PRESENT_CSS if present else ""))
     remember_browser()
-    if present:
-        return
-    with st.sidebar:
+    if st.session_state.pop("_found_after_redirect", False):
+        _close_not_found(key="cnn_playground_found")
+    if not present:
+        with st.sidebar:
+            for path, label, page_icon in PAGES:
+                if (ROOT / path).exists():
+                    st.page_link(path, label=label, icon=page_icon)
+            st.toggle("📽️ Presentation mode", key="present", on_change=on_present, persist_state="session",
+                      help="Full width and large type for a projector; the explorer reveals its stages one at a "
+                      "time with → / ← or a presentation clicker.")  # fmt: skip
+            st.divider()
+    return present
+
+
+def present_bar(widths: list[float], on_present=None) -> list:
+    """Presentation mode's top bar: cells of the given widths for the page, then the page menu and the switch."""
+    cells = st.columns([*widths, 0.9, 1.0], vertical_alignment="center")
+    with cells[-2].popover("☰ Pages", width="stretch"):
         for path, label, page_icon in PAGES:
-            if (ROOT / path).exists():
-                st.page_link(path, label=label, icon=page_icon)
-        st.divider()
+            st.page_link(path, label=label, icon=page_icon)
+    cells[-1].toggle("📽️ Present", key="present", on_change=on_present, persist_state="session")
+    return cells[:-2]
 
 
-def page_for(path: str) -> str | None:
-    """The page file whose URL path matches ``path`` regardless of case (``/convolution_explorer`` → the explorer)."""
-    wanted = path.strip("/").split("/")[-1].lower()
+def page_for(url: object) -> str | None:
+    """The page file whose URL path matches ``url``'s regardless of case (``…/convolution_explorer`` → the explorer)."""
+    if not isinstance(url, str):  # no URL (AppTest)
+        return None
+    wanted = url.split("?")[0].rstrip("/").split("/")[-1].lower()
     for file, _, _ in PAGES[1:]:
         if re.sub(r"^\d+_", "", Path(file).stem).lower() == wanted:
             return file

@@ -15,6 +15,7 @@ import streamlit as st
 from playground import kernels, samples, shapes
 from playground.conv import ACTIVATIONS, PAD_MODES, POOLS, ActivationSpec, ConvSpec, PoolSpec, activate
 from playground.figures import activation_figure
+from playground.stepping import SCOPES
 from ui.image_input import GRID_SIDES, SOURCES, grid_values
 from ui.matrix_editor import matrix_editor
 from ui.params import Field, choice, flag, integer, items, matrix, number, one, optional, pair, values_of
@@ -64,7 +65,10 @@ FIELDS = [
     one("ch", f"{P}_channel", 0, integer(0, 15)),
     Field("cell", (f"{P}_row", f"{P}_col"), (0, 0), pair(integer(0, 4096))),
     one("in_ch", f"{P}_inch", 0, integer(0, 2)),
-    one("present", f"{P}_present", False, flag()),
+    one("scope", f"{P}_scope", SCOPES[0], choice(SCOPES)),
+    one("reverse", f"{P}_rev", False, flag()),
+    Field("pixel", (f"{P}_rev_row", f"{P}_rev_col"), (0, 0), pair(integer(0, 4096))),
+    one("present", "present", False, flag()),
     one("step", f"{P}_reveal", 1, integer(1, 7)),
 ]
 
@@ -215,8 +219,7 @@ def pooling_settings() -> PoolSpec:
                             help="Empty: PyTorch's default, the pooling size.", persist_state=KEEP)  # fmt: skip
     pad = int(a.number_input("padding (0–4)", 0, 4, key=f"{P}_pp", persist_state=KEEP))
     ceil = b.toggle("ceil_mode", key=f"{P}_ceil", persist_state=KEEP)
-    s = size if stride is None else int(stride)
-    return PoolSpec(kind, (size, size), (s, s), (pad, pad), ceil)
+    return PoolSpec.square(kind, size, None if stride is None else int(stride), pad, ceil)
 
 
 def read_settings(section) -> Settings:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from playground.conv import Stages
+from playground.conv import ConfigError, Stages
 from playground.explain import CellExplanation, fmt
 from ui.explorer_controls import Settings
 from ui.pictures import map_picture, rgb_picture, show_picture
@@ -127,3 +127,18 @@ def arithmetic(cell: CellExplanation, has_pool: bool, limit: int = 25) -> None:
     elif has_pool:
         steps.append("no pooling window covers this cell (it falls in the uncovered border)")
     st.markdown(" → ".join(steps))
+
+
+def impossible(error: ConfigError, image: torch.Tensor) -> None:
+    """An impossible setting as a lesson: the sentence, then the failing stage's rule worked with these numbers."""
+    st.error(f"This configuration cannot be computed. {error}")
+    if error.formula:
+        where = error.stage.capitalize() + (f", along the {error.axis}" if error.axis else "")
+        st.markdown(f"**{where}: the rule, then your numbers**")
+        if error.rule:
+            st.latex(error.rule)
+        st.latex(error.formula)
+    with st.columns(3)[0]:
+        pic = rgb_picture(image, "Input") if image.shape[0] == 3 else map_picture(image[0], "Input", signed=False)
+        show_picture(pic, key=f"{P}_input_only")
+        st.caption(f"shape {shape_text(image)} (C×H×W)")

@@ -13,7 +13,7 @@ from playground.evaluate import Evaluation, evaluate
 from playground.predict import prepare_for_model
 from ui.common import ROOT
 from ui.image_input import SOURCES, grid_values, image_input
-from ui.params import choice, integer, one
+from ui.params import choice, flag, integer, one
 from ui.state import browser_id
 from ui.training import run_manager
 
@@ -28,6 +28,7 @@ FIELDS = [
     one("image", f"{P}_idx", 0, integer(0, 9999)),
     one("layer", f"{P}_layer", 0, integer(0, 40)),
     one("src", f"{P}_img_source", "Draw", choice(SOURCES, {"Number grid": "grid"})),
+    one("present", "present", False, flag()),
 ]
 DEFAULTS = {f"{P}_img_sample": "Shapes", f"{P}_img_brush": 14, f"{P}_img_grid": grid_values(6, 0)}
 PRETRAINED = ROOT / "assets" / "pretrained" / "model.pt"

@@ -39,6 +39,7 @@ FIELDS = [
     one("precision", f"{P}_precision", _D.precision, choice(PRECISIONS)),
     one("log", f"{P}_log", False, flag()),
     one("live", f"{P}_interactive", False, flag()),
+    one("present", "present", False, flag()),
 ]
 
 
