@@ -40,8 +40,9 @@ def state_of(at: AppTest, fields) -> dict:
     return {k: at.session_state[k] for f in fields for k in f.keys if k in at.session_state}
 
 
-def url_of(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+def url_of(at: AppTest, page: str) -> dict[str, str]:
+    """The query parameters the page put in the address bar (ui.state.publish)."""
+    return at.session_state[f"_url_{page}"]
 
 
 def _number(rng: random.Random, lo: float, hi: float) -> float:
@@ -117,9 +118,9 @@ def test_explorer_settings_round_trip_through_the_link(seed):
             assert 0 <= shown[key] <= max(value, 1), key
         else:
             assert shown[key] == value, key
-    assert url_of(at) == encode(explorer_controls.FIELDS, shown)  # the URL says what the page shows
+    assert url_of(at, "explorer") == encode(explorer_controls.FIELDS, shown)  # the URL says what the page shows
     if seed % 20 == 0:  # and the page's own link opens the very same view
-        again = open_page(EXPLORER, url_of(at))
+        again = open_page(EXPLORER, url_of(at, "explorer"))
         assert state_of(again, explorer_controls.FIELDS) == shown
 
 
@@ -168,7 +169,7 @@ def test_studio_settings_round_trip_through_the_link(fake_data, seed):
     at = open_page(STUDIO, encode(training.FIELDS, settings))
     shown = state_of(at, training.FIELDS)
     assert shown == settings
-    assert url_of(at) == encode(training.FIELDS, shown)
+    assert url_of(at, "studio") == encode(training.FIELDS, shown)
     table = next(m.value for m in at.markdown if m.value.startswith("| # | layer"))
     spec_layers = settings["ts_layers"] or models.PRESETS[settings["ts_preset"]]["layers"]
     rows = re.findall(r"^\| \d+ \|", table, re.M)
@@ -184,7 +185,7 @@ def test_inspect_settings_round_trip_through_the_link(fake_data, seed):
     at = open_page(INSPECT, encode(inspect.FIELDS, settings))
     shown = state_of(at, inspect.FIELDS)
     assert shown == settings
-    assert url_of(at) == encode(inspect.FIELDS, shown)
+    assert url_of(at, "inspect") == encode(inspect.FIELDS, shown)
 
 
 HOSTILE = [
@@ -205,7 +206,7 @@ def test_a_hostile_link_opens_the_defaults_with_one_notice(query):
     assert "](http" not in notices[0]  # shown as text: a name in a link is never markdown
     defaults = {k: v for f in explorer_controls.FIELDS for k, v in zip(f.keys, f.default, strict=True)}
     assert state_of(at, explorer_controls.FIELDS) == defaults
-    assert url_of(at) == {}  # and the refused settings are gone from the address bar
+    assert url_of(at, "explorer") == {}  # and the refused settings are gone from the address bar
     at.run()
     assert not [w for w in at.warning if "could not be used" in w.value]  # one notice, once
 
@@ -224,6 +225,7 @@ def test_settings_survive_a_page_switch(fake_data):
     assert at.selectbox(key="cx_preset").value == "Sobel x (vertical edges)"
     assert at.number_input(key="cx_stride_h").value == 2 and at.radio(key="cx_padshort").value == "same"
     assert at.selectbox(key="cx_act").value == "Tanh" and at.select_slider(key="cx_res").value == 32
-    assert url_of(at) == {"kernel": "sobel-x", "stride": "2,1", "padding": "same", "act": "tanh", "res": "32"}
+    want = {"kernel": "sobel-x", "stride": "2,1", "padding": "same", "act": "tanh", "res": "32"}
+    assert url_of(at, "explorer") == want
     at.switch_page(STUDIO).run()
     assert at.number_input(key="ts_epochs").value == 5

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Our own sidebar menu (Streamlit's automatic one is off in .streamlit/config.toml) so labels read well:
 # the classic pages/ routing stays, so every page keeps its deep link, e.g. /Convolution_explorer.
 PAGES = (
-    ("app.py", "Home", "🧠"),
+    ("app.py", "Home", "🧠"),  # path, label, icon (and the page's name in ui.state, below)
     ("pages/1_Convolution_explorer.py", "Convolution explorer", "🔍"),
     ("pages/2_Training_studio.py", "Training studio", "🏋️"),
     ("pages/3_Inspect_model.py", "Inspect a model", "🔬"),
@@ -25,6 +25,8 @@ _CSS = """
 [data-testid="stCaptionContainer"] { font-size: 1rem; }
 [data-testid="stCode"] code { font-size: 1rem; white-space: pre-wrap !important; }
 .katex { font-size: 1.15em; }
+/* Components that only run a script (the browser's cookie, the address bar): no room, so nothing shifts. */
+[class*="st-key-cnnpg_hidden"] { display: none !important; }
 </style>
 """
 
@@ -88,12 +90,11 @@ def setup_page(title: str, icon: str, on_present=None) -> bool:
     st.html(_CSS + (_PRESENT_CSS if present else ""))
     remember_browser()
     if st.session_state.pop("_found_after_redirect", False):
-        _close_not_found(key="cnn_playground_found")
+        with st.container(key="cnnpg_hidden_found"):
+            _close_not_found(key="cnn_playground_found")
     if not present:
         with st.sidebar:
-            for path, label, page_icon in PAGES:
-                if (ROOT / path).exists():
-                    st.page_link(path, label=label, icon=page_icon)
+            page_links()
             st.toggle("📽️ Presentation mode", key="present", on_change=on_present, persist_state="session",
                       help="Full width and large type for a projector; the explorer reveals its stages one at a "
                       "time with → / ← or a presentation clicker.")  # fmt: skip
@@ -101,12 +102,23 @@ def setup_page(title: str, icon: str, on_present=None) -> bool:
     return present
 
 
+STATE_NAMES = {"pages/1_Convolution_explorer.py": "explorer", "pages/2_Training_studio.py": "studio",
+               "pages/3_Inspect_model.py": "inspect"}  # fmt: skip
+
+
+def page_links() -> None:
+    """A link to every page that carries that page's settings, so arriving is one history entry, not two."""
+    for path, label, page_icon in PAGES:
+        if (ROOT / path).exists():
+            query = st.session_state.get(f"_url_{STATE_NAMES.get(path)}") or None
+            st.page_link(path, label=label, icon=page_icon, query_params=query)
+
+
 def present_bar(widths: list[float], on_present=None) -> list:
     """Presentation mode's top bar: cells of the given widths for the page, then the page menu and the switch."""
     cells = st.columns([*widths, 0.9, 1.0], vertical_alignment="center")
     with cells[-2].popover("☰ Pages", width="stretch"):
-        for path, label, page_icon in PAGES:
-            st.page_link(path, label=label, icon=page_icon)
+        page_links()
     cells[-1].toggle("📽️ Present", key="present", on_change=on_present, persist_state="session")
     return cells[:-2]
 

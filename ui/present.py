@@ -78,4 +78,5 @@ class Reveal:
         def pressed() -> None:
             (self.next if st.session_state[f"{self.key}_keys"].key == "next" else self.back)()
 
-        _keys(key=f"{self.key}_keys", on_key_change=pressed)
+        with st.container(key="cnnpg_hidden_keys"):  # hidden by ui.common's style: it only listens
+            _keys(key=f"{self.key}_keys", on_key_change=pressed)

@@ -6,6 +6,9 @@
 - **Reloads and links**: each page writes its settings into the URL's query string after every
   full run (``publish``), leaving out defaults, and reads it back (``restore``) on its first run in
   a session (a reload, a link) and on Back/Forward, when the URL is the record of an earlier state.
+  The address bar is rewritten in place, so the history holds one entry per page visited. Each
+  page's last settings are also kept per browser on the server, so a page opened without settings
+  (after a reload on another page) comes back as it was left.
   Streamlit's own ``bind="query-params"`` was tried first: on Back it resets a page's widgets to
   their defaults (the history entry Streamlit pushes for the page it leaves has no query string),
   and it cannot bind a data editor.
@@ -21,6 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
@@ -63,7 +67,7 @@ def browser_id() -> str:
 def remember_browser() -> None:
     """Once per page run: ask the browser to keep its id in a cookie, until it sends the cookie back."""
     if _cookie() != browser_id():
-        with st.sidebar:  # renders nothing visible
+        with st.sidebar.container(key="cnnpg_hidden_identity"):  # hidden by ui.common's style: nothing moves
             _set_cookie(data={"name": COOKIE, "value": browser_id()}, key="cnn_playground_identity")
 
 
@@ -93,25 +97,48 @@ def restore(page: str, fields: Sequence[Field], defaults: dict | None = None) ->
     first = f"_visited_{page}" not in ss
     ss[f"_visited_{page}"] = True
     query = {k: st.query_params[k] for k in st.query_params}
+    if first and not query:  # opened without settings (after a reload elsewhere): this browser's last ones
+        query = browser_store().get(browser_id(), f"url_{page}") or {}
     if not query or not (first or _history_navigation()):
         return
     values, problems = decode(fields, query, ignore=IGNORED)
     for f in fields:  # the URL is the whole record: what it leaves out is at its default
         ss.update(zip(f.keys, f.default, strict=True))
     ss.update(values)
-    ss[f"_url_{page}"] = None  # publish will write the URL again, cleaned of what was refused
     if problems:
         ss[f"_notice_{page}"] = problems
 
 
+_replace_url = st.components.v2.component(
+    "cnn_playground_url",
+    js="""
+export default function (component) {
+  const { data } = component
+  if (!window.location.pathname.toLowerCase().endsWith(data.path.toLowerCase())) return  // left the page meanwhile
+  const next = new URLSearchParams(data.query)
+  const kept = new URLSearchParams(window.location.search)
+  for (const name of ["embed", "embed_options"]) for (const v of kept.getAll(name)) next.append(name, v)
+  const search = next.toString() ? "?" + next.toString() : ""
+  if (search !== window.location.search) history.replaceState(history.state, "", window.location.pathname + search)
+}
+""",
+)
+PATHS = {"explorer": "/Convolution_explorer", "studio": "/Training_studio", "inspect": "/Inspect_model"}
+
+
 def publish(page: str, fields: Sequence[Field]) -> None:
-    """After the widgets: write the page's settings into the URL (only when they changed)."""
-    ss = st.session_state
-    query = encode(fields, ss)
-    current = {k: st.query_params[k] for k in st.query_params if k not in IGNORED}
-    if query != current:
-        st.query_params.from_dict(query)
-    ss[f"_url_{page}"] = query
+    """After the widgets: write the page's settings into the address bar, replacing the current history entry.
+
+    Replacing (in the browser, by a small script) rather than setting ``st.query_params``, which would
+    push a history entry for every change: Back then returns to the previous page, as a lecturer expects.
+    ``st.session_state[f"_url_{page}"]`` holds the same parameters, for the page links and for tests.
+    """
+    query = encode(fields, st.session_state)
+    if query != st.session_state.get(f"_url_{page}"):
+        browser_store().put(browser_id(), f"url_{page}", query, sum(len(k) + len(v) for k, v in query.items()))
+    st.session_state[f"_url_{page}"] = query
+    with st.sidebar.container(key=f"cnnpg_hidden_url_{page}"):  # hidden by ui.common's style
+        _replace_url(data={"query": urlencode(query), "path": PATHS[page]}, key=f"_url_writer_{page}")
 
 
 def notice(page: str) -> None:

@@ -5,6 +5,7 @@ Locally a missing Chromium skips these tests; under CI=true it fails them (CI in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -130,3 +131,21 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_timeout(300)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
     page.wait_for_timeout(300)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing browser test leaves a screenshot of every page it had open (test-artifacts/failed-*.png)."""
+    report = yield
+    if report.when == "call" and report.failed:
+        pages = []
+        for name in ("page", "browser"):
+            obj = item.funcargs.get(name)
+            if name == "page" and obj is not None:
+                pages.append(obj)
+            elif name == "browser" and obj is not None:
+                pages += [p for c in obj.contexts for p in c.pages]
+        for i, p in enumerate(pages):
+            with contextlib.suppress(Exception):  # a closed page: nothing to show
+                shot(p, f"failed-{item.name}-{i}")
+    return report
