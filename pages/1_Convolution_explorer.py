@@ -134,13 +134,12 @@ if present:
     reveal.keyboard()
     done = reveal.step == reveal.last
     stage_row(stages, settings, channel, min(reveal.step, n_stages), cell if done else None)
-    blocks = formula_blocks(stages, settings)
-    cols = st.columns([1] * len(blocks) + [1.5], gap="medium")
-    for col, (title, axes) in zip(cols, blocks, strict=False):
-        with col:
-            if reveal.step > n_stages:
+    sizes, worked = st.columns([1, 1.1], gap="medium")
+    with sizes:
+        if reveal.step > n_stages:
+            for title, axes in formula_blocks(stages, settings):
                 formula(title, axes, compact=True)
-    with cols[-1]:
+    with worked:
         if done:
             st.markdown(f"**Cell ({cell.row}, {cell.col}): the dot product** (→ moves the kernel on)")
             arithmetic(cell, stages.pooled is not None, limit=12)

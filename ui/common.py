@@ -23,8 +23,14 @@ _CSS = """
 <style>
 /* Readable from the back of a lecture hall: larger captions and code. */
 [data-testid="stCaptionContainer"] { font-size: 1rem; }
+/* The explorer's stages wrap onto a second row rather than shrink below readability. */
+.st-key-cx_stages [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+.st-key-cx_stages [data-testid="stColumn"] { min-width: 180px; max-width: 50%; }
+/* Wide tables (the studio's layer table) scroll inside themselves on a small screen. */
+[data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
 [data-testid="stCode"] code { font-size: 1rem; white-space: pre-wrap !important; }
 .katex { font-size: 1.15em; }
+.katex-display { overflow-x: auto; overflow-y: hidden; }  /* a long formula scrolls rather than being cut */
 /* Components that only run a script (the browser's cookie, the address bar): no room, so nothing shifts. */
 [class*="st-key-cnnpg_hidden"] { display: none !important; }
 </style>
@@ -44,6 +50,9 @@ _PRESENT_CSS = """
 .katex { font-size: 1.12em !important; }
 h1 { font-size: 40px !important; padding: 0 !important; }
 h3 { font-size: 30px !important; padding: 0.2rem 0 !important; }
+/* The bar of controls wraps onto a second line on a small projector rather than cut its labels. */
+.st-key-present_bar [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 0.4rem; }
+.st-key-present_bar [data-testid="stColumn"] { min-width: max-content; }
 [data-testid="stVerticalBlock"] { gap: 0.5rem !important; }
 </style>
 """
@@ -116,7 +125,7 @@ def page_links() -> None:
 
 def present_bar(widths: list[float], on_present=None) -> list:
     """Presentation mode's top bar: cells of the given widths for the page, then the page menu and the switch."""
-    cells = st.columns([*widths, 0.9, 1.0], vertical_alignment="center")
+    cells = st.container(key="present_bar").columns([*widths, 0.9, 1.0], vertical_alignment="center")
     with cells[-2].popover("☰ Pages", width="stretch"):
         page_links()
     cells[-1].toggle("📽️ Present", key="present", on_change=on_present, persist_state="session")

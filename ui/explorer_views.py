@@ -42,7 +42,7 @@ def stage_row(
         cell: when given, its receptive field is outlined on the padded input and the cell on the maps.
     """
     titles = stage_titles(stages, settings)
-    cols = st.columns(len(titles))
+    cols = st.container(key=f"{P}_stages").columns(len(titles))
     color = stages.input.shape[0] == 3
     in_ch = channel if stages.groups > 1 else 0
     field = [(r, c) for r in cell.rows for c in cell.cols] if cell else []

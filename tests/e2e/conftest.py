@@ -122,6 +122,8 @@ def shot(page, name: str) -> Path:
     """Save a screenshot as a test artifact."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    with contextlib.suppress(Exception):  # pictures still loading would show as grey boxes
+        page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=10_000)
     page.screenshot(path=str(path), full_page=True)
     return path
 
