@@ -138,7 +138,7 @@ def map_figure(
     scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
     colors = _SCALES[scale]
     lo, hi = value_range(values, signed)
-    cbar = {"thickness": 10, "len": 0.9, "orientation": "h", "y": -0.02, "yanchor": "top", "tickfont": {"size": 12}}
+    cbar = {"thickness": 10, "len": 0.9, "orientation": "h", "y": -0.02, "yanchor": "top", "tickfont": {"size": 16}}
     small = max(h, w) <= NUMBERS_MAX
     if max(h, w) <= HEATMAP_MAX:
         data = [

@@ -160,6 +160,7 @@ def random_studio(rng: random.Random) -> dict:
         f"{p}_precision": rng.choice(PRECISIONS),
         f"{p}_log": rng.random() < 0.5,
         f"{p}_interactive": rng.random() < 0.5,
+        "present": rng.random() < 0.2,
     }
 
 
@@ -181,7 +182,7 @@ def test_inspect_settings_round_trip_through_the_link(fake_data, seed):
     rng = random.Random(seed)
     settings = {"mi_source": rng.choice(inspect.MODELS[1:]), "mi_input": rng.choice(inspect.INPUTS),
                 "mi_idx": rng.randint(0, 99), "mi_layer": rng.randint(0, 3),
-                "mi_img_source": rng.choice(("Sample", "Draw", "Number grid"))}  # fmt: skip
+                "mi_img_source": rng.choice(("Sample", "Draw", "Number grid")), "present": rng.random() < 0.2}
     at = open_page(INSPECT, encode(inspect.FIELDS, settings))
     shown = state_of(at, inspect.FIELDS)
     assert shown == settings

@@ -128,3 +128,60 @@ def test_home_page_links_every_page():
     assert not at.exception
     links = {link.proto.page for link in at.get("page_link")}  # url paths of the pages
     assert {"Convolution_explorer", "Training_studio", "Inspect_model"} <= links
+
+
+def open_with(query: dict) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.switch_page(PAGE)
+    for name, value in query.items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_pooling_stride_follows_the_pooling_size_unless_typed(at):
+    at.number_input(key="cx_pk").set_value(3).run()  # 126 → ⌊(126 − 3)/3⌋ + 1 = 42, as nn.MaxPool2d(3)
+    assert "shape 1×42×42" in captions(at)
+    at.number_input(key="cx_ps").set_value(1).run()  # typed: ⌊(126 − 3)/1⌋ + 1 = 124
+    assert "shape 1×124×124" in captions(at)
+
+
+def test_an_edited_kernel_is_called_so_and_another_preset_keeps_it_one_click_away():
+    at = open_with({"kernel": "sobel-x", "weights": "-1,0,1;-2,8,2;-1,0,1"})
+    assert any("Your own weights, typed over Sobel x" in c.value for c in at.caption)
+    assert any("your kernel (typed over Sobel x (vertical edges))" in m.value for m in at.markdown)
+    assert not any("responds to vertical edges" in c.value for c in at.caption)
+    at.selectbox(key="cx_preset").set_value("Box blur").run()
+    assert at.session_state["cx_weights"] is None
+    at.button(key="cx_kundo").click().run()  # "Bring back the kernel you typed"
+    assert at.session_state["cx_weights"] == ((-1.0, 0.0, 1.0), (-2.0, 8.0, 2.0), (-1.0, 0.0, 1.0))
+
+
+def test_the_number_grid_says_its_own_range():
+    at = open_with({"src": "grid", "grid": "0,1,2,3,4;5,6,7,8,9;0,0,0,0,0;1,1,1,1,1;2,2,2,2,12.5"})
+    text = "\n".join(m.value for m in at.markdown)
+    assert "values 0 … 12.5" in text and "255" not in text
+
+
+def test_an_impossible_setting_is_worked_out_with_its_numbers():
+    # A 5×5 grid, a 3×3 kernel at stride 16: a 1×1 convolution, which a 2×2 pooling window cannot fit.
+    at = open_with({"src": "grid", "grid": ";".join(["1,2,3,4,5"] * 5), "stride": "16"})
+    assert at.error and "pooling" in at.error[0].value.lower() and "1 pixels" not in at.error[0].value
+    worked = latex(at)
+    assert "{1 + 2 \\cdot 0" in worked.replace(" ", " ") or "1 + 2" in worked  # the pooling rule with the numbers
+    assert any("Pooling" in m.value and "your numbers" in m.value for m in at.markdown)
+
+
+def test_play_walks_a_bounded_path_and_the_reverse_view_marks_what_a_pixel_reaches(at):
+    at.toggle(key="cx_play").set_value(True).run()
+    path = at.session_state["cx_path"]
+    assert 1 < len(path) <= 60 and (0, 0) in path  # the 7×7 window around the selected cell
+    at.toggle(key="cx_play").set_value(False).run()
+    at.toggle(key="cx_rev").set_value(True).run()
+    at.slider(key="cx_rev_row").set_value(10).run()
+    at.slider(key="cx_rev_col").set_value(20).run()
+    assert not at.exception
+    # A 3×3 kernel at stride 1 without padding: an inner pixel is in 9 windows; 2×2 pooling gathers them in 4.
+    assert any("Input pixel (10, 20) reaches **9 convolution cells** and 4 pooled cells" in m.value
+               for m in at.markdown)  # fmt: skip

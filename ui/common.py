@@ -22,7 +22,7 @@ PAGES = (
 _CSS = """
 <style>
 /* Readable from the back of a lecture hall: larger captions and code. */
-[data-testid="stCaptionContainer"] { font-size: 1rem; }
+[data-testid="stCaptionContainer"] { font-size: 1rem; color: rgba(49, 51, 63, 0.85); }
 /* The explorer's stages wrap onto a second row rather than shrink below readability. */
 .st-key-cx_stages [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
 .st-key-cx_stages [data-testid="stColumn"] { min-width: 180px; max-width: 50%; }

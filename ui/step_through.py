@@ -11,6 +11,7 @@ import streamlit as st
 
 from playground.conv import Stages
 from playground.explain import CellExplanation, explain
+from playground.failures import plural
 from playground.figures import map_figure
 from playground.reverse import reach_from_input
 from playground.stepping import SCOPES, play_order
@@ -168,6 +169,8 @@ def reverse_view(stages: Stages, channel: int) -> None:
         with cols[2]:
             show_picture(map_picture(stages.pooled[channel], f"and {m} pooled cell{'s' if m != 1 else ''}",
                                      reached=reach.pooled), key=f"{P}_rev_pool")  # fmt: skip
+    pooled = f" and {plural(len(reach.pooled), 'pooled cell')}" if stages.pooled is not None else ""
+    st.markdown(f"Input pixel {pixel} reaches **{plural(n, 'convolution cell')}**{pooled}.")
     st.caption(
         "Magenta: the cells whose receptive field holds this pixel (with reflect, replicate or circular padding, "
         "also its copies in the border). A stride that skips the border can leave a pixel reaching nothing."
