@@ -17,7 +17,7 @@ st.title("🔬 Inspect a trained model")
 chosen = choose_model()
 if chosen is None:
     st.stop()
-name, ckpt = chosen
+name, ckpt, key = chosen
 model = ckpt.model()
 st.caption(
     f"Inspecting {name}: {ckpt.spec.get('name', 'network')}, {sum(p.numel() for p in model.parameters()):,} parameters."
@@ -26,7 +26,7 @@ download_button(name, ckpt)
 
 data = dataset()
 if data is not None:
-    ev = test_evaluation(ckpt, name + str(id(ckpt)), data.test_images, data.test_labels)
+    ev = test_evaluation(ckpt, key, data.test_images, data.test_labels)
     st.subheader(f"Test accuracy: {ev.accuracy:.2%}")
     st.markdown(" · ".join(f"{c}: **{a:.0%}**" for c, a in zip(CLASSES, ev.per_class.tolist(), strict=True)))
     a, b = st.columns([3, 2])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
 from pathlib import Path
 
 import streamlit as st
@@ -29,23 +29,27 @@ def _uploaded(data: bytes) -> Checkpoint:
     return load_checkpoint(data)
 
 
-def choose_model() -> tuple[str, Checkpoint] | None:
-    """This session's latest run, the bundled pretrained model, or an uploaded checkpoint."""
-    runs = [r for r in run_manager().runs_for(session_id()) if r.result is not None]
+def choose_model() -> tuple[str, Checkpoint, str] | None:
+    """This session's latest run, the bundled pretrained model, or an uploaded checkpoint; with a stable cache key."""
+    every = run_manager().runs_for(session_id())
+    runs = [r for r in every if r.has_model]
     options = (["This session's latest run"] if runs else []) + ["Bundled pretrained model", "Upload a checkpoint"]
     source = st.radio("Model", options, horizontal=True, key=f"{P}_source")
     if source.startswith("This session"):
         run = runs[-1]
-        state = run.result.model.state_dict()
-        config = dataclasses.asdict(run.config)
-        return f"run {len(runs)} of this session", Checkpoint(run.spec, state, config, run.result.history)
+        ckpt = run.checkpoint()  # the same object on every rerun, read back from disk if it was dropped from memory
+        if ckpt is None:
+            st.error("This run's weights could not be read back from the runs folder.")
+            return None
+        return f"run {every.index(run) + 1} of this session", ckpt, run.cache_key
     if source.startswith("Bundled"):
-        return "the bundled pretrained model", _pretrained(PRETRAINED)
+        return "the bundled pretrained model", _pretrained(PRETRAINED), "pretrained"
     up = st.file_uploader("A .pt checkpoint saved by CNN Playground", type=["pt", "pth"], key=f"{P}_upload")
     if up is None:
         return None
     try:
-        return up.name, _uploaded(up.getvalue())
+        data = up.getvalue()
+        return up.name, _uploaded(data), "upload-" + hashlib.sha256(data).hexdigest()
     except CheckpointError as e:
         st.error(str(e))
         return None
