@@ -54,6 +54,12 @@ ACTIVE = (Status.QUEUED, Status.STARTING, Status.RUNNING, Status.STOPPING, Statu
 WITH_MODEL = (Status.FINISHED, Status.STOPPED, Status.INTERRUPTED)  # may have weights to inspect
 
 
+def new_history(saved: dict | None = None) -> dict:
+    """A run's curve as the pages read it: every key present, whatever ``saved`` (e.g. read from disk) lacks."""
+    blank = {"step": [], "loss": [], "eval_step": [], "test_loss": [], "test_acc": [], "steps_per_epoch": 1.0}
+    return {**blank, **(saved if isinstance(saved, dict) else {})}
+
+
 class RunError(RuntimeError):
     """A run that cannot be started (the owner already has one going)."""
 
@@ -87,8 +93,7 @@ class Run:
         self._manager, self._lock = manager, threading.Lock()
         self._status, self._error, self._storage_error = Status.QUEUED, None, None
         self._progress, self._rate, self._eta, self._accuracy = 0.0, 0.0, None, None
-        self._history: dict | None = {"step": [], "loss": [], "eval_step": [], "test_loss": [], "test_acc": [],
-                                      "steps_per_epoch": 1.0}  # fmt: skip
+        self._history: dict | None = new_history()
         self._started = self._ended = None
         self._child: Child | None = None
         self._stop_requested, self._threads = False, config.threads or 1
@@ -178,7 +183,8 @@ class Run:
         status = Status(r["status"])
         run.created, run._started, run._ended = r["created"], r.get("started"), r.get("ended")
         run._status = Status.INTERRUPTED if status in ACTIVE else status
-        run._history, run._progress, run._rate = r["history"], r.get("progress", 0.0), r.get("images_per_sec", 0.0)
+        run._history, run._progress = new_history(r.get("history")), r.get("progress", 0.0)
+        run._rate = r.get("images_per_sec", 0.0)
         run._accuracy, run._error, run.on_disk = r.get("accuracy"), r.get("error"), True
         return run
 

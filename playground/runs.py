@@ -32,7 +32,7 @@ from pathlib import Path
 from playground.checkpoints import save_checkpoint
 from playground.data import FashionMNIST, cache_dir
 from playground.models import with_dropout
-from playground.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status  # noqa: F401 (re-exported)
+from playground.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
 from playground.run_store import RunStore, problem
 from playground.train import TrainConfig, TrainResult, default_threads
 
@@ -154,7 +154,7 @@ class RunManager:
         record = self._store.load_record(run.id) if self._store is not None else None
         with run._lock:
             if run._history is None:
-                run._history = (record or {}).get("history") or {}
+                run._history = new_history((record or {}).get("history"))
 
     # Scheduling.
 
