@@ -15,6 +15,7 @@ leaves nothing open in the server (``Child.end``).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import multiprocessing
@@ -36,10 +37,21 @@ from playground.lifelines import die_with_parent, exit_when_readable, set_proces
 
 PROCESS_PREFIX = "cnn-playground-"  # our processes: named so, they leave the parent's __main__ alone
 CTX = mp.get_context("forkserver")
-# torch imported once, shared by every child; the watchdog first, so it is armed before the slow import.
-CTX.set_forkserver_preload(["playground.forkserver_preload", "playground.train"])
-SEND_TIMEOUT = 120  # seconds a child waits for the server to take one message (a result of 700 MB takes ~1 s)
+# Imported once in the forkserver and shared by every child: the watchdog first, so it is armed before the slow
+# imports; torch; and torch._dynamo, which a child's first torch.optim optimizer would import (~880 modules, 2.6 s).
+CTX.set_forkserver_preload(["playground.forkserver_preload", "playground.train", "torch._dynamo"])
+SEND_TIMEOUT = 120  # seconds a child waits for the server to take one message (700 MB took 3.3 s here)
 _preparation_data = spawn.get_preparation_data
+_closing, _exiting = threading.Lock(), False
+
+
+@atexit.register  # runs before multiprocessing's own exit handler (registered earlier), which joins every child
+def _no_more_closing() -> None:
+    """From here on, ``Child.end`` leaves Process objects open: joining one closed under it raises at exit."""
+    global _exiting
+    with _closing:
+        _exiting = True
+
 
 
 def _without_main(name: str) -> dict:
@@ -140,8 +152,9 @@ class Child:
                 with contextlib.suppress(ProcessLookupError):  # already gone
                     signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
             self.process.join(timeout=5)
-            with contextlib.suppress(ValueError):  # still dying in the kernel: its descriptors go with the object
-                self.process.close()  # the two start-up pipe descriptors and the Process object's entry
+            with _closing, contextlib.suppress(ValueError):  # ValueError: still dying; its descriptors go with it
+                if not _exiting:
+                    self.process.close()  # the two start-up pipe descriptors and the Process object's entry
         self.conn.close()
         if self._pidfd is not None:
             os.close(self._pidfd)
