@@ -203,7 +203,8 @@ class Run:
             else:
                 h["eval_step"].append(event.step), h["test_loss"].append(event.test_loss)
                 h["test_acc"].append(event.test_accuracy)
-            due = time.monotonic() - self._saved_at >= SAVE_SECONDS
+            since = time.monotonic() - self._saved_at  # an evaluation is worth writing soon: model.pt has its weights
+            due = since >= SAVE_SECONDS or (isinstance(event, Eval) and since >= 1.0)
         if due:
             self._manager._save(self)
 
@@ -235,11 +236,10 @@ class Run:
             self._child, stop = child, self._stop_requested
         if stop:
             child.send(("stop",))
-        grace = 0.0
         try:
             kind, payload = child.relay(self._on_event, "training process")
             if kind == "result":
-                grace, result = 1.0, decode_result(payload, self.spec, config)
+                result = decode_result(payload, self.spec, config)
                 self._manager._save_model(self, result)
                 self._end(Status(result.status), result=result)
             else:
@@ -249,7 +249,7 @@ class Run:
         except Exception as e:  # the server must survive any failure of one run
             self._end(Status.FAILED, f"{type(e).__name__}: {e}")
         finally:
-            child.end(grace)  # the process, its pipes and descriptors: nothing of it stays in the server
+            child.end()  # the process (it has said its last word), its pipes and descriptors: nothing stays
             with self._lock:
                 self._child = self.data = None
 
