@@ -127,7 +127,6 @@ class Run:
     def stop(self) -> None:
         """A queued run leaves the queue (stopped); a training one stops within a step and keeps what it learned."""
         if self._manager._drop_queued(self):
-            self._manager._save(self)
             return
         with self._lock:
             self._stop_requested = True
@@ -166,12 +165,15 @@ class Run:
             self._checkpoint = self._checkpoint or ckpt
             return self._checkpoint
 
-    def record(self) -> dict:
-        """What is kept on disk about the run (JSON-ready; lists copied, so it can be written outside the lock)."""
+    def record(self, status: Status | None = None) -> dict:
+        """What is kept on disk about the run (JSON-ready; lists copied, so it can be written outside the lock).
+
+        ``status``: the one to write, if not the current one (the run is about to take it).
+        """
         with self._lock:
             history = {k: list(v) if isinstance(v, list) else v for k, v in (self._history or {}).items()}
             return {"id": self.id, "owner": self.owner, "created": self.created, "started": self._started,
-                    "ended": self._ended, "status": str(self._status), "spec": self.spec,
+                    "ended": self._ended, "status": str(status or self._status), "spec": self.spec,
                     "config": dataclasses.asdict(self.config), "history": history, "progress": self._progress,
                     "images_per_sec": self._rate, "accuracy": self._accuracy, "error": self._error,
                     "seconds": self.result.seconds if self.result else None}  # fmt: skip
@@ -209,11 +211,15 @@ class Run:
             self._manager._save(self)
 
     def _end(self, status: Status, error: str | None = None, result: TrainResult | None = None) -> None:
+        """Record the outcome, write it to disk, then show it: a page saying "finished" is never ahead of the disk."""
         with self._lock:
-            self._status, self._error, self._ended, self._eta = status, error, time.time(), 0.0
+            self._error, self._ended, self._eta = error, time.time(), 0.0
             if result is not None:
                 self.result, self._accuracy = result, result.evaluation.accuracy
                 self._rate = result.images_per_sec
+        self._manager._save(self, status)
+        with self._lock:
+            self._status = status
 
     def _work(self) -> None:
         """Train in a child process and relay its events until it ends (on the run's relay thread)."""

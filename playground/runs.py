@@ -123,10 +123,10 @@ class RunManager:
             run._end(Status.STOPPED)  # lock order everywhere: manager, then run
             return True
 
-    def _save(self, run: Run) -> None:
+    def _save(self, run: Run, status: Status | None = None) -> None:
         if self._store is not None:
             try:
-                self._store.save_record(run.record())
+                self._store.save_record(run.record(status))
                 self._problem = None
             except OSError as e:
                 self._problem = problem(self._store.root, e)
@@ -182,7 +182,6 @@ class RunManager:
                 self._share_cores()
             if self._store is not None and run.status not in WITH_MODEL:
                 self._store.remove_model(run.id)  # a failed or diverged run's partial weights are of no use
-            self._save(run)
             self._prune()
             self._start_next()
 
