@@ -93,7 +93,8 @@ class Child:
         try:
             self.process.start()
             self._forkserver = forkserver._forkserver._forkserver_pid  # the one that forked it
-            self._pidfd = os.pidfd_open(self.process.pid)  # signals this very process, never a reused pid
+            with contextlib.suppress(ProcessLookupError):  # already gone: the relay will say why
+                self._pidfd = os.pidfd_open(self.process.pid)  # signals this very process, never a reused pid
         except BaseException:
             self.end()
             raise
@@ -151,6 +152,8 @@ class Child:
             if self._pidfd is not None:
                 with contextlib.suppress(ProcessLookupError):  # already gone
                     signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            else:
+                self.process.kill()  # by pid: multiprocessing does so only while it has no exit status for it
             self.process.join(timeout=5)
             with _closing, contextlib.suppress(ValueError):  # ValueError: still dying; its descriptors go with it
                 if not _exiting:
