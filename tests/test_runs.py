@@ -167,3 +167,13 @@ def test_the_server_never_imports_torchvision(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_stop_right_after_submit_stops_the_run_whatever_its_state(data):
+    """Stop can come while the run leaves the queue, or while its process is being forked, before any step."""
+    manager = RunManager(max_concurrent=1)
+    for _ in range(3):
+        run = manager.submit("s", TINY, LONG, data)
+        run.stop()
+        assert wait_for(lambda run=run: run.status == "stopped", 30)
+        assert manager.active_for("s") is None
