@@ -7,6 +7,7 @@ from playground.models import PRESETS
 from playground.runs import RunManager, Status
 from playground.train import TrainConfig
 from tests.test_page_training import ROOT, fake_data  # noqa: F401 (fake_data is a fixture)
+from tests.test_run_status import serve
 from tests.test_runs import wait_for
 
 
@@ -16,7 +17,7 @@ def trained(fake_data, tmp_path, monkeypatch):  # noqa: F811
     from ui.training import dataset
 
     manager = RunManager(max_concurrent=1, runs_dir=tmp_path)
-    monkeypatch.setattr("ui.training.run_manager", lambda: manager)
+    serve(monkeypatch, manager)
     run = manager.submit("me", PRESETS["Tiny (fast demo)"], TrainConfig(epochs=1, batch_size=64), dataset())
     assert wait_for(lambda: run.status == Status.FINISHED, 60)
     return run

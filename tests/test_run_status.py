@@ -15,6 +15,16 @@ HISTORY = {"step": [1, 2, 3], "loss": [2.3, 2.0, 1.8], "eval_step": [3], "test_l
            "steps_per_epoch": 3.0}  # fmt: skip
 
 
+def serve(monkeypatch, manager) -> None:
+    """Make the pages use ``manager``: ui.training's and ui.inspect's own name for it (each module imports it by
+    name, so patching one would leave the other, and a module first imported during the patch would keep it)."""
+    import ui.inspect
+    import ui.training
+
+    monkeypatch.setattr(ui.training, "run_manager", lambda: manager)
+    monkeypatch.setattr(ui.inspect, "run_manager", lambda: manager)
+
+
 class FakeRun:
     """Stands in for a Run in a given state: the page only reads its snapshot and status."""
 
@@ -89,7 +99,7 @@ def texts(at, kind: str) -> list[str]:
                                                                            enumerate(STATES)])  # fmt: skip
 def test_every_run_state_renders_with_the_right_words(fake_data, monkeypatch, now, kind, words, inspect):  # noqa: F811
     first = FakeRun(snap(Status.FINISHED, accuracy=0.5))  # this owner's run 1: the status line is about run 2
-    monkeypatch.setattr("ui.training.run_manager", lambda: FakeManager([first, FakeRun(now)]))
+    serve(monkeypatch, FakeManager([first, FakeRun(now)]))
     at = page("2_Training_studio.py")
     at.session_state["session_id"] = OWNER
     at.run()
@@ -104,7 +114,7 @@ def test_every_run_state_renders_with_the_right_words(fake_data, monkeypatch, no
 @pytest.fixture
 def manager(tmp_path, monkeypatch):
     m = RunManager(max_concurrent=1, runs_dir=tmp_path / "runs")
-    monkeypatch.setattr("ui.training.run_manager", lambda: m)
+    serve(monkeypatch, m)
     yield m
     for run in m._runs:
         run.stop()
