@@ -80,6 +80,7 @@ class RunSnapshot:
     config: TrainConfig = field(default_factory=TrainConfig)
     has_model: bool = False
     storage_error: str | None = None
+    wait_seconds: float | None = None  # while queued: about how long until it starts
 
 
 class Run:
@@ -137,14 +138,15 @@ class Run:
             child.send(("stop",))
 
     def snapshot(self) -> RunSnapshot:
-        position = self._manager._position(self)  # the manager's lock first, never inside ours: no deadlock
+        position, wait = self._manager._place(self)  # the manager's lock first, never inside ours: no deadlock
         if self._history is None:
             self._manager._reload_history(self)
         has_model = self.has_model
         with self._lock:
             history = {k: list(v) if isinstance(v, list) else v for k, v in (self._history or {}).items()}
             return RunSnapshot(self.id, self._status, position, self._progress, self._rate, self._eta, history,
-                               self._error, self._accuracy, self.config, has_model, self._storage_error)  # fmt: skip
+                               self._error, self._accuracy, self.config, has_model, self._storage_error,
+                               wait)  # fmt: skip
 
     def checkpoint(self) -> Checkpoint | None:
         """The trained network (the same object on every call), from memory or from disk; None if there is none."""

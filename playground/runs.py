@@ -7,7 +7,10 @@ its own process, so the page's redraws never compete with it for Python's interp
 Public use: ``submit(owner, spec, config, data) -> Run``, ``runs_for(owner)``, ``active_for(owner)``,
 ``storage_problem()``; ``Run.snapshot()``, ``Run.stop()``, ``Run.checkpoint()``, ``Run.cache_key``.
 An owner is any stable id: a per-browser cookie, so a reload finds its runs (the parameter was a
-session id). Owners never see each other's runs; each has at most one active run.
+session id). Owners never see each other's runs; each has at most ``max_per_owner`` runs queued or
+training (default 1, as before). The queue is fair (``playground.run_queue``): everyone gets one run
+before anyone gets a second; Stop removes a waiting run from it; a waiting run's snapshot gives its
+position and an estimate of its wait (from the running runs' time left and images/s).
 
 Kept on disk (``runs_dir``, laid out by ``playground.run_store``): a run's record is written when it
 starts and ends and every ``SAVE_SECONDS`` while it trains; its weights when it finishes or stops, and
@@ -33,23 +36,26 @@ from playground.checkpoints import save_checkpoint
 from playground.data import FashionMNIST, cache_dir
 from playground.models import with_dropout
 from playground.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
+from playground.run_queue import fair_order, waits
 from playground.run_store import RunStore, problem
 from playground.train import TrainConfig, TrainResult, default_threads
 
 
 class RunManager:
-    """Runs for every owner of one server: at most ``max_concurrent`` train at once, in FIFO order.
+    """Runs for every owner of one server: at most ``max_concurrent`` train at once; the queue is fair (``fair_order``).
 
     Args:
         max_concurrent: runs training at once (default: the number of cores).
         runs_dir: the runs folder; None keeps runs in memory only.
+        max_per_owner: runs an owner may have queued or training at once.
         keep_runs, keep_days: how many ended runs are kept, and for how long (oldest pruned first).
         forget_minutes: an owner unseen for this long has its runs' weights and curves dropped from memory.
     """
 
-    def __init__(self, max_concurrent: int | None = None, runs_dir: str | Path | None = None, *,
+    def __init__(self, max_concurrent: int | None = None, runs_dir: str | Path | None = None, *, max_per_owner: int = 1,
                  keep_runs: int = 200, keep_days: float = 14.0, forget_minutes: float = 60.0):  # fmt: skip
-        self.max_concurrent = max_concurrent or os.cpu_count() or 1
+        self.max_concurrent, self.max_per_owner = max_concurrent or os.cpu_count() or 1, max_per_owner
+        self._rate: float | None = None  # images/s of the last run that trained: for wait estimates
         self.keep_runs, self.keep_days, self.forget_minutes = keep_runs, keep_days, forget_minutes
         self._store = RunStore(runs_dir) if runs_dir is not None else None
         self._lock = threading.Lock()
@@ -72,6 +78,7 @@ class RunManager:
         env = os.environ if environ is None else environ
         return cls(_setting(env, "PLAYGROUND_MAX_RUNS", 0) or None,
                    env.get("PLAYGROUND_RUNS_DIR", "").strip() or cache_dir() / "runs",
+                   max_per_owner=_setting(env, "PLAYGROUND_RUNS_PER_BROWSER", 1, minimum=1),
                    keep_runs=_setting(env, "PLAYGROUND_KEEP_RUNS", 200, minimum=1),
                    keep_days=_setting(env, "PLAYGROUND_KEEP_DAYS", 14.0, float),
                    forget_minutes=_setting(env, "PLAYGROUND_FORGET_MINUTES", 60.0, float))  # fmt: skip
@@ -84,8 +91,10 @@ class RunManager:
         """
         with self._lock:
             self._seen[owner] = time.monotonic()
-            if any(r.owner == owner and r.status in ACTIVE for r in self._runs):
-                raise RunError("You already have a run going: stop it or wait for it to finish.")
+            if sum(r.owner == owner and r.status in ACTIVE for r in self._runs) >= self.max_per_owner:
+                raise RunError("You already have a run going: stop it or wait for it to finish." if self.max_per_owner
+                               == 1 else f"You already have {self.max_per_owner} runs queued or training, the most "
+                               f"allowed: stop one or wait.")  # fmt: skip
             run = Run(self, owner, spec, config, data)
             self._runs.append(run)
             self._queue.append(run)
@@ -111,9 +120,17 @@ class RunManager:
 
     # Used by Run.
 
-    def _position(self, run: Run) -> int | None:
+    def _place(self, run: Run) -> tuple[int | None, float | None]:
+        """A waiting run's position in the queue (1: next to start) and the seconds until it starts, if known."""
         with self._lock:
-            return self._queue.index(run) + 1 if run in self._queue else None
+            if run not in self._queue:
+                return None, None
+            order = fair_order(self._queue, self._ahead)
+            rates = [r._rate for r in self._running if r._rate > 0]
+            rate = sum(rates) / len(rates) if rates else self._rate
+            left = [r._eta if r._eta is not None else _images(r) / (rate or 1.0) for r in self._running]
+            i = order.index(run)
+            return i + 1, waits([_images(r) for r in order], left, self.max_concurrent, rate)[i]
 
     def _drop_queued(self, run: Run) -> bool:
         with self._lock:
@@ -158,10 +175,16 @@ class RunManager:
 
     # Scheduling.
 
+    def _ahead(self, run: Run) -> int:
+        """The owner's runs that came before ``run`` and were still queued or training when it came (lock held)."""
+        return sum(1 for r in self._runs if r.owner == run.owner and r.created < run.created
+                   and (r.status in ACTIVE or (r._ended or 0.0) >= run.created))  # fmt: skip
+
     def _start_next(self) -> None:
         with self._lock:
             while self._queue and len(self._running) < self.max_concurrent:
-                run = self._queue.pop(0)
+                run = fair_order(self._queue, self._ahead)[0]
+                self._queue.remove(run)
                 self._running.add(run)
                 self._share_cores()
                 threading.Thread(target=self._run, args=(run,), daemon=True, name=f"relay-{run.id}").start()
@@ -180,6 +203,7 @@ class RunManager:
             with self._lock:
                 self._running.discard(run)
                 self._share_cores()
+                self._rate = run._rate if run._rate > 0 else self._rate
             if self._store is not None and run.status not in WITH_MODEL:
                 self._store.remove_model(run.id)  # a failed or diverged run's partial weights are of no use
             self._prune()
@@ -221,6 +245,12 @@ class RunManager:
             self._seen = {o: t for o, t in self._seen.items() if t >= limit}
         for run in unseen:
             run._forget()
+
+
+def _images(run: Run) -> int:
+    """How many images ``run`` trains in all: its training set (or subset) times its epochs."""
+    n = len(run.data.train_labels) if run.data is not None else 60_000
+    return min(run.config.train_size or n, n) * run.config.epochs
 
 
 def _setting(environ, name: str, default, kind: type = int, minimum: float = 0):

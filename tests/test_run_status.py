@@ -54,15 +54,17 @@ class FakeManager:
 
 
 def snap(status, *, progress=0.42, rate=1234.0, eta=17.0, error=None, accuracy=None, has_model=False, position=None,
-         storage_error=None, history=HISTORY):  # fmt: skip
+         storage_error=None, history=HISTORY, wait=None):  # fmt: skip
     return RunSnapshot("r1", status, position, progress, rate, eta, history, error, accuracy, TrainConfig(),
-                       has_model, storage_error)  # fmt: skip
+                       has_model, storage_error, wait)  # fmt: skip
 
 
 # (snapshot, where the words are, the words, whether the Inspect link shows)
 STATES = [
     (snap(Status.QUEUED, position=3, progress=0.0, eta=None, history=new_history()), "info",
      "Run 2 is waiting for a free slot: position 3 in the queue.", False),
+    (snap(Status.QUEUED, position=2, progress=0.0, eta=None, history=new_history(), wait=150.0), "info",
+     "Run 2 is waiting for a free slot: position 2 in the queue; it should start in about 2 min.", False),
     (snap(Status.STARTING, progress=0.0, eta=None, history=new_history()), "info",
      "Run 2 is starting its training process", False),
     (snap(Status.RUNNING), "progress", "Running: 42% · 1,234 images/s, about 17 s left", False),

@@ -34,10 +34,14 @@ def _rate(x) -> str:
     return f"{x:,.0f} images/s" if _finite(x) else "— images/s"
 
 
-def _left(seconds) -> str:
+def _about(seconds) -> str:
     if not _finite(seconds) or seconds < 0:
         return ""
-    return f", about {seconds:,.0f} s left" if seconds < 120 else f", about {seconds / 60:,.0f} min left"
+    return f"about {seconds:,.0f} s" if seconds < 120 else f"about {seconds / 60:,.0f} min"
+
+
+def _left(seconds) -> str:
+    return f", {_about(seconds)} left" if _about(seconds) else ""
 
 
 def describe(now: RunSnapshot, number: int, n_test: int) -> StatusLine:
@@ -49,7 +53,9 @@ def describe(now: RunSnapshot, number: int, n_test: int) -> StatusLine:
     status = now.status
     if status == Status.QUEUED:
         where = f": position {now.queue_position} in the queue" if now.queue_position else ""
-        return StatusLine("info", f"Run {number} is waiting for a free slot{where}.")
+        about = _about(now.wait_seconds) if now.wait_seconds else ""  # 0 s: a slot is free, it starts now
+        when = f"; it should start in {about}" if about else ""
+        return StatusLine("info", f"Run {number} is waiting for a free slot{where}{when}.")
     if status == Status.STARTING:
         return StatusLine("info", f"Run {number} is starting its training process…")
     if status == Status.RUNNING:
