@@ -9,6 +9,7 @@ from playground.curve_picture import curves_picture, progress_text
 from playground.runs import ACTIVE, RunError
 from playground.train_figures import curves_figure
 from ui.common import present_bar, setup_page
+from ui.run_status import run_status
 from ui.state import browser_id, link_note, notice, publish, restore
 from ui.training import (
     FIELDS,
@@ -103,24 +104,7 @@ def status() -> None:
         return
     now = runs[-1].snapshot()
     n_test = len(data.test_labels) if data is not None else 10_000
-    if now.status == "queued":
-        st.info(f"Waiting for a free slot: position {now.queue_position} in the queue.")
-    elif now.status in ("running", "stopping"):
-        eta = f", about {now.eta_seconds:.0f} s left" if now.eta_seconds is not None else ""
-        st.progress(
-            now.progress,
-            text=f"{now.status.capitalize()}: {now.progress:.0%} · {now.images_per_sec:,.0f} images/s{eta}",
-        )
-    elif now.status == "evaluating":
-        st.info(f"Training has stopped; measuring accuracy on all {n_test:,} test images…")
-    elif now.status == "failed":
-        st.error(f"The run failed: {now.error}")
-    else:
-        st.success(
-            f"Run {len(runs)} {now.status}: test accuracy **{now.accuracy:.2%}** on {n_test:,} test images "
-            f"({now.images_per_sec:,.0f} images/s)."
-        )
-        st.page_link("pages/3_Inspect_model.py", label="Inspect the trained model", icon="🔬")
+    run_status(now, len(runs), n_test)
     if ticking and now.status not in ACTIVE:
         st.rerun()  # the run ended: a full rerun re-enables Train and stops the timer
 

@@ -24,7 +24,7 @@ chosen = choose_model()
 if chosen is None:
     publish(PAGE, FIELDS)
     st.stop()
-name, ckpt = chosen
+name, ckpt, key = chosen
 model = ckpt.model()
 st.caption(
     f"Inspecting {plain(name)}: {plain(ckpt.spec.get('name', 'network'))}, "
@@ -34,7 +34,7 @@ download_button(name, ckpt)
 
 data = dataset()
 if data is not None:
-    ev = test_evaluation(ckpt, name + str(id(ckpt)), data.test_images, data.test_labels)
+    ev = test_evaluation(ckpt, key, data.test_images, data.test_labels)
     st.subheader(f"Test accuracy: {ev.accuracy:.2%}")
     st.markdown(" · ".join(f"{c}: **{a:.0%}**" for c, a in zip(CLASSES, ev.per_class.tolist(), strict=True)))
     a, b = st.columns([3, 2])

@@ -15,7 +15,7 @@ import torch
 from playground.checkpoints import save_checkpoint
 from playground.data import DataNotFound, load_fashion_mnist
 from playground.models import PRESETS
-from playground.train import PRECISIONS, Eval, TrainConfig, resolve_precision, train
+from playground.train import PRECISIONS, Diverged, Eval, TrainConfig, resolve_precision, train
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"(first 2,000 test images)", flush=True)  # fmt: skip
 
     spec = PRESETS[args.preset]
-    result = train(spec, data, config, on_event=report)
+    try:
+        result = train(spec, data, config, on_event=report)
+    except Diverged as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     h = result.history
     steps_per_epoch = max(h["step"]) / config.epochs if h["step"] else 1
     metrics = {

@@ -26,13 +26,19 @@ from playground.train_figures import COLORS, smooth, thin
 WIDTH, HEIGHT = 1400, 470
 TEXT, SMALL = 26, 22
 AXIS, GRID, INK = (120, 120, 120), (228, 228, 228), (40, 40, 40)
+LIMIT = 1e300  # values drawn beyond it are clamped: an axis to 10³⁰⁸ and back overflows float arithmetic
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """About ``n`` round tick values (steps of 1, 2, 2.5 or 5 × 10^k) covering [lo, hi]."""
+    """About ``n`` round tick values (steps of 1, 2, 2.5 or 5 × 10^k) covering [lo, hi]; just the ends of a range
+    too wide or too narrow for float arithmetic, none for a range that is not finite."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return []
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
     raw = (hi - lo) / n
+    if not (math.isfinite(raw) and raw > 1e-300 and hi > lo):
+        return sorted({lo, hi})
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * 0.999)
     first = math.ceil(lo / step - 1e-9) * step
@@ -41,7 +47,10 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 def log_ticks(lo: float, hi: float) -> list[float]:
     """1, 2 and 5 × 10^k inside [lo, hi] (lo > 0); round linear ticks when fewer than two fall inside."""
-    ticks = [m * 10.0**k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in (1, 2, 5)]
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        return [t for t in nice_ticks(lo, hi, 3) if t > 0]
+    first, last = max(math.floor(math.log10(lo)), -307), min(math.ceil(math.log10(hi)), 307)  # 10.0**309 overflows
+    ticks = [m * 10.0**k for k in range(first, last + 1) for m in (1, 2, 5)]
     inside = [t for t in ticks if lo <= t <= hi]
     return inside if len(inside) >= 2 else [t for t in nice_ticks(lo, hi, 3) if t > 0]
 
@@ -66,13 +75,20 @@ class _Panel:
 
 
 def _range(values: list[float], log: bool = False, limits: tuple[float, float] = (-math.inf, math.inf)):
-    """The data's range with a 6% margin (in log space for a log axis), kept within ``limits``."""
+    """The data's range with a 6% margin (in log space for a log axis), kept within ``limits``.
+
+    ``values`` are finite and within ±``LIMIT`` (``_Curve.of`` sees to it), so the margin cannot overflow.
+    """
     lo, hi = min(values), max(values)
     if log:
         lo, hi = math.log10(max(lo, 1e-6)), math.log10(max(hi, 1e-6))
     margin = (hi - lo) * 0.06 or 0.5
-    lo, hi = (10 ** (lo - margin), 10 ** (hi + margin)) if log else (lo - margin, hi + margin)
-    return max(lo, limits[0]), min(hi, limits[1])
+    if log:  # powers of ten beyond ±300 overflow (or vanish) in floats
+        lo, hi = 10 ** max(lo - margin, -300.0), 10 ** min(hi + margin, 300.0)
+    else:
+        lo, hi = lo - margin, hi + margin
+    lo, hi = max(lo, limits[0]), min(hi, limits[1])
+    return (lo, hi) if hi > lo else (min(lo, hi), min(lo, hi) + 1.0)  # data outside the limits: an empty panel
 
 
 def _axes(draw: ImageDraw.ImageDraw, panel: _Panel, title: str) -> None:
@@ -132,14 +148,24 @@ class _Curve:
     steps: list[float]  # in epochs
     loss: list[float]
     evals: list[float]  # in epochs
-    test_loss: list[float]
     acc: list[float]  # percent
+    test_evals: list[float]  # in epochs (the evaluations whose test loss is plottable)
+    test_loss: list[float]
 
     @classmethod
     def of(cls, label: str, h: dict, color: str) -> _Curve:
+        """The curves of history ``h``, without points a picture cannot place (NaN, ±∞) and clamped to ±``LIMIT``."""
         spe = h.get("steps_per_epoch") or 1.0
-        return cls(label, color, [s / spe for s in h["step"]], list(h["loss"]), [s / spe for s in h["eval_step"]],
-                   list(h.get("test_loss") or []), [a * 100 for a in h["test_acc"]])  # fmt: skip
+        steps, loss = _plottable([s / spe for s in h["step"]], h["loss"])
+        evals, acc = _plottable([s / spe for s in h["eval_step"]], [a * 100 for a in h["test_acc"]])
+        test_evals, test_loss = _plottable([s / spe for s in h["eval_step"]], h.get("test_loss") or [])
+        return cls(label, color, steps, loss, evals, acc, test_evals, test_loss)
+
+
+def _plottable(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+    pairs = [(x, max(-LIMIT, min(LIMIT, y))) for x, y in zip(xs, ys, strict=False)
+             if math.isfinite(x) and math.isfinite(y)]  # fmt: skip
+    return [x for x, _ in pairs], [y for _, y in pairs]
 
 
 def curves_picture(runs: list[tuple[str, dict]], log_loss: bool = False, epochs: float | None = None) -> Picture:
@@ -162,7 +188,7 @@ def curves_picture(runs: list[tuple[str, dict]], log_loss: bool = False, epochs:
         loss_title += f": {fmt(smooth(newest.loss)[-1], 3)} training"
         if newest.test_loss:
             loss_title += f", {fmt(newest.test_loss[-1], 3)} test"
-    if newest.acc:
+    if newest.acc and 0 <= newest.acc[-1] <= 100:
         acc_title += f": {newest.acc[-1]:.1f}%"
     loss_panel = _Panel((90, 60, 660, 350), (0.0, x_hi or 1.0), _range(losses or [0.1, 2.5], log_loss), log_loss)
     acc_panel = _Panel((800, 60, 1370, 350), (0.0, x_hi or 1.0), _range(accs or [0.0, 100.0], limits=(0, 100)))
@@ -175,7 +201,7 @@ def curves_picture(runs: list[tuple[str, dict]], log_loss: bool = False, epochs:
         if c.loss:
             _line(draw, loss_panel, *thin(c.steps, smooth(c.loss)), c.color, 4 if is_new else 2)
         if c.test_loss:
-            _line(draw, loss_panel, c.evals, c.test_loss, c.color, 3, dashed=True)
+            _line(draw, loss_panel, c.test_evals, c.test_loss, c.color, 3, dashed=True)
         if c.acc:
             _line(draw, acc_panel, c.evals, c.acc, c.color, 4 if is_new else 2, markers=True)
     x = 90
@@ -198,6 +224,6 @@ def progress_text(label: str, h: dict, epochs: int) -> str:
         return f"{label}: starting…"
     text = f"{label}: epoch {fmt(h['step'][-1] / (h.get('steps_per_epoch') or 1.0), 2)} of {epochs}"
     text += f", training loss {fmt(smooth(h['loss'])[-1], 3)} (smoothed)"
-    if h["test_acc"]:
+    if h["test_acc"] and 0 <= h["test_acc"][-1] <= 1:  # an accuracy, so never NaN; but say nothing odd if it were
         text += f", test accuracy {h['test_acc'][-1]:.1%} (on 2,000 test images)"
     return text

@@ -6,6 +6,7 @@ output cell it explains (the tests check it does, for every setting).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -14,13 +15,20 @@ from playground.conv import Stages
 
 
 def fmt(x: float, digits: int = 3) -> str:
-    """A number as a student would write it: whole numbers bare, others to ``digits`` decimals, a real minus."""
+    """A number as a student would write it: whole numbers bare, others to ``digits`` decimals, a real minus.
+
+    Any float is accepted: NaN, ±∞, and |x| ≥ 10¹⁵ in powers of ten (``1e+308``), as a diverging run shows.
+    """
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x) or abs(x) >= 1e15:  # no round(): it fails on ∞, and writes 10³⁰⁸ out in 309 digits
+        text = "∞" if math.isinf(x) else f"{x:.{max(1, digits)}g}"
+        return ("−" if x < 0 else "") + text.lstrip("-")
     if abs(x - round(x)) < 1e-9 * max(1.0, abs(x)):
         text = str(round(x))
     else:
         text = f"{x:.{digits}f}"
-        if "." in text:  # trailing zeros of the decimals only: with digits=0, "80" must stay 80
-            text = text.rstrip("0").rstrip(".")
+        text = text.rstrip("0").rstrip(".") if "." in text else text  # digits=0 has no decimals to strip
         if text in ("-0", "0"):
             text = f"{x:.2e}"
     return text.replace("-", "−")

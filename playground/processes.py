@@ -1,26 +1,57 @@
-"""Child processes forked from a "forkserver" that has already imported torch, and talking back over a queue.
+"""Child processes forked from a "forkserver" that has already imported torch, each talking to the server over a pipe.
 
 A training run (``playground.runs``) and the one-off reading of the dataset each get such a
 process: it starts in a fraction of a second, shares torch's memory with the server and its
 siblings, and never holds the server's interpreter lock.
+
+No process outlives the server. The forkserver polls its parent (``playground.forkserver_preload``);
+each child asks the kernel for SIGKILL when the forkserver dies and ends itself when the server's end
+of its start-up pipe closes (``playground.lifelines``); a message the server does not take within
+``SEND_TIMEOUT`` seconds is given up. The other way round, the server waits on a child's pipe and
+exit status together, so it hears at once when the child or the forkserver dies; it then ends the
+child and forgets a dead forkserver, so the next child starts a fresh one. A child that has ended
+leaves nothing open in the server (``Child.end``).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import io
-import queue
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import fields
-from multiprocessing import spawn
+from multiprocessing import forkserver, spawn
+from multiprocessing.connection import wait
 
 import torch
 import torch.multiprocessing as mp
 
 from playground.data import DataLocation, DataNotFound, FashionMNIST, read_fashion_mnist
+from playground.lifelines import die_with_parent, exit_when_readable, set_process_name
 
 PROCESS_PREFIX = "cnn-playground-"  # our processes: named so, they leave the parent's __main__ alone
 CTX = mp.get_context("forkserver")
-CTX.set_forkserver_preload(["playground.train"])  # torch imported once, shared by every run
+# Imported once in the forkserver and shared by every child: the watchdog first, so it is armed before the slow
+# imports; torch; and torch._dynamo, which a child's first torch.optim optimizer would import (~880 modules, 2.6 s).
+CTX.set_forkserver_preload(["playground.forkserver_preload", "playground.train", "torch._dynamo"])
+SEND_TIMEOUT = 120  # seconds a child waits for the server to take one message (700 MB took 3.3 s here)
 _preparation_data = spawn.get_preparation_data
+_closing, _exiting = threading.Lock(), False
+
+
+@atexit.register  # runs before multiprocessing's own exit handler (registered earlier), which joins every child
+def _no_more_closing() -> None:
+    """From here on, ``Child.end`` leaves Process objects open: joining one closed under it raises at exit."""
+    global _exiting
+    with _closing:
+        _exiting = True
+
 
 
 def _without_main(name: str) -> dict:
@@ -41,28 +72,142 @@ spawn.get_preparation_data = _without_main
 
 
 class ChildFailed(RuntimeError):
-    """A child process reported an error or ended without a result."""
+    """A child process died without a last message; the text says how."""
 
 
-def relay(process, events, on_event, task: str) -> bytes | BaseException:
-    """Forward a child's events to ``on_event``; return its result bytes, or the reason there are none.
+class Child:
+    """A process forked from the forkserver running ``target(conn, *args)``, and the server's end of its pipe.
 
-    ``task`` says what the child was doing, for the message when it dies without a word.
+    Messages are tuples: the child sends ``("events", [...])`` any number of times, then one last
+    message (e.g. ``("result", bytes)``); the server may send it small control messages.
+
+    Raises:
+        OSError: the process could not be started (e.g. no processes or descriptors left).
     """
-    while True:
+
+    def __init__(self, target: Callable, args: tuple, name: str):
+        ours, theirs = CTX.Pipe(duplex=True)
+        self.conn, self._lock, self._pidfd = ours, threading.Lock(), None
+        self.process = CTX.Process(target=_bootstrap, args=(target, name, theirs, *args), daemon=True,
+                                   name=PROCESS_PREFIX + name)  # fmt: skip
         try:
-            kind, payload = events.get(timeout=0.5)
-        except queue.Empty:
-            if not process.is_alive():
-                return ChildFailed(f"The process {task} ended unexpectedly (exit code {process.exitcode}).")
-            continue
-        if kind == "events":
-            for event in payload:
+            self.process.start()
+            self._forkserver = forkserver._forkserver._forkserver_pid  # the one that forked it
+            with contextlib.suppress(ProcessLookupError):  # already gone: the relay will say why
+                self._pidfd = os.pidfd_open(self.process.pid)  # signals this very process, never a reused pid
+        except BaseException:
+            self.end()
+            raise
+        finally:
+            theirs.close()  # the child has its own copy
+
+    def send(self, message) -> bool:
+        """Send a control message from any thread; False if the child is gone."""
+        with self._lock:
+            try:
+                self.conn.send(message)
+                return True
+            except (OSError, ValueError):
+                return False
+
+    def relay(self, on_event: Callable | None, what: str):
+        """Pass the child's events to ``on_event`` until its last message, which is returned.
+
+        Args:
+            what: the child, for the message if it dies (e.g. "training process").
+
+        Raises:
+            ChildFailed: the child (or the forkserver) died without a last message.
+        """
+        while True:
+            if not self.conn.poll():  # a dead child closes its pipe; a dead forkserver, the exit-status pipe
+                wait([self.conn, self.process.sentinel])
+            try:
+                if not self.conn.poll():
+                    raise EOFError
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                raise ChildFailed(self._epitaph(what)) from None
+            if message[0] != "events":
+                return message
+            for event in message[1]:
                 on_event(event)
-        elif kind == "error":
-            return ChildFailed(payload)
-        else:
-            return payload
+
+    def _epitaph(self, what: str) -> str:
+        self.process.join(timeout=2)
+        code = self.process.exitcode
+        if code == 255 and forkserver_died(self._forkserver):  # 255: multiprocessing's word for "no exit status"
+            return (f"The forkserver (the helper process that starts training processes) ended unexpectedly, "
+                    f"and the {what} with it. The next run starts a new one.")  # fmt: skip
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            oom = ", perhaps because the computer ran out of memory" if -code == signal.SIGKILL else ""
+            return f"The {what} was killed ({name}){oom}."
+        return f"The {what} ended unexpectedly (exit code {code})."
+
+    def end(self, grace: float = 0.0) -> None:
+        """Give the child ``grace`` seconds to exit, kill it, and close every descriptor it held in the server."""
+        if self.process.pid is not None:
+            self.process.join(timeout=grace)
+            if self._pidfd is not None:
+                with contextlib.suppress(ProcessLookupError):  # already gone
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            else:
+                self.process.kill()  # by pid: multiprocessing does so only while it has no exit status for it
+            self.process.join(timeout=5)
+            with _closing, contextlib.suppress(ValueError):  # ValueError: still dying; its descriptors go with it
+                if not _exiting:
+                    self.process.close()  # the two start-up pipe descriptors and the Process object's entry
+        self.conn.close()
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+
+
+def forkserver_died(pid: int | None, grace: float = 1.0) -> bool:
+    """Whether the forkserver ``pid`` is dead (waiting up to ``grace`` s for the kernel to say so).
+
+    A dead forkserver is reaped and forgotten here, with multiprocessing's own clean-up: left alone it
+    is a zombie, and ``ensure_running`` would start a new one only on the next run.
+    """
+    fs = forkserver._forkserver
+    deadline = time.monotonic() + grace
+    while True:
+        with fs._lock:
+            if pid is None or fs._forkserver_pid != pid:
+                return True  # already forgotten (by another run's relay) or replaced
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                fs._stop_unlocked()  # closes its pipe, reaps it, removes its socket, forgets its pid
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def send_or_give_up(conn, message, timeout: int = SEND_TIMEOUT) -> None:
+    """Send from a child's main thread, or raise TimeoutError when the server takes nothing for ``timeout`` s."""
+
+    def give_up(signum, frame):
+        raise TimeoutError(f"the server did not take a message within {timeout} s")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(timeout)
+    try:
+        conn.send(message)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _bootstrap(target: Callable, name: str, conn, *args) -> None:
+    """A child's first steps: die with the forkserver and with the server, then ``target(conn, *args)``."""
+    die_with_parent()  # the forkserver forks from its only thread, which lives as long as it does
+    preload = sys.modules.get("playground.forkserver_preload")
+    if preload is not None and os.getppid() != preload.FORKSERVER_PID:
+        os._exit(1)  # the forkserver died before we asked to die with it
+    exit_when_readable(multiprocessing.parent_process().sentinel)  # only the server holds its other end
+    set_process_name(f"cnn-{name}")
+    target(conn, *args)
 
 
 def read_apart(location: DataLocation, download: bool = False) -> FashionMNIST:
@@ -74,30 +219,26 @@ def read_apart(location: DataLocation, download: bool = False) -> FashionMNIST:
     Raises:
         DataNotFound: as ``read_fashion_mnist``, or when the reading process failed.
     """
-    out = CTX.Queue()
-    process = CTX.Process(target=_read_child, args=(location, download, out), daemon=True,
-                           name=PROCESS_PREFIX + "read-data")  # fmt: skip
-    process.start()
+    child = Child(_read_child, (location, download), "read-data")
     try:
-        outcome = relay(process, out, on_event=None, task="reading the data")
+        kind, payload = child.relay(None, "process reading the data")
+    except ChildFailed as e:
+        raise DataNotFound(str(e)) from None
     finally:
-        process.join(timeout=10)
-        process.kill()
-        out.close()
-    if isinstance(outcome, BaseException):
-        raise DataNotFound(str(outcome)) from None
-    return FashionMNIST(**torch.load(io.BytesIO(outcome), weights_only=True))
+        child.end(grace=10)
+    if kind == "error":
+        raise DataNotFound(payload)
+    return FashionMNIST(**torch.load(io.BytesIO(payload), weights_only=True))
 
 
-def _read_child(location: DataLocation, download: bool, out) -> None:
+def _read_child(conn, location: DataLocation, download: bool) -> None:
     try:
         data = read_fashion_mnist(location, download)
         buf = io.BytesIO()
         torch.save({f.name: getattr(data, f.name) for f in fields(data)}, buf)
-        out.put(("result", buf.getvalue()))
+        message = ("result", buf.getvalue())
     except DataNotFound as e:
-        out.put(("error", str(e)))
+        message = ("error", str(e))
     except Exception as e:
-        out.put(("error", f"FashionMNIST could not be read: {type(e).__name__}: {e}"))
-    out.close()
-    out.join_thread()
+        message = ("error", f"FashionMNIST could not be read: {type(e).__name__}: {e}")
+    send_or_give_up(conn, message)

@@ -1,236 +1,190 @@
-"""Background training runs for a shared server: one per browser session, a few at once, the rest queued.
+"""Background training runs for a shared server: one active run per owner, a few at once, the rest queued, kept on disk.
 
-The page keeps one ``RunManager`` per server process and reads ``Run.snapshot()`` from a
-fragment. Each run trains in its own process, so the page's redraws never compete with it for
-Python's interpreter lock (in a thread, an open page slowed training by a quarter to a half).
-Processes are forked from a small "forkserver" that has already imported torch (see
-``playground.processes``): a run starts in a fraction of a second and shares torch's memory with
-the others. A thread per run relays the process's events into the ``Run``. Runs of two sessions
-never see each other.
+The page keeps one ``RunManager`` per server process (``RunManager.from_environment()``) and reads
+``Run.snapshot()`` from a fragment. Each run (``playground.run``, which lists the statuses) trains in
+its own process, so the page's redraws never compete with it for Python's interpreter lock.
+
+Public use: ``submit(owner, spec, config, data) -> Run``, ``runs_for(owner)``, ``active_for(owner)``,
+``storage_problem()``; ``Run.snapshot()``, ``Run.stop()``, ``Run.checkpoint()``, ``Run.cache_key``.
+An owner is any stable id: a per-browser cookie, so a reload finds its runs (the parameter was a
+session id). Owners never see each other's runs; each has at most ``max_per_owner`` runs queued or
+training (default 1, as before). The queue is fair (``playground.run_queue``): everyone gets one run
+before anyone gets a second; Stop removes a waiting run from it; a waiting run's snapshot gives its
+position and an estimate of its wait (from the running runs' time left and images/s).
+
+Kept on disk (``runs_dir``, laid out by ``playground.run_store``): a run's record is written when it
+starts and ends and every ``SAVE_SECONDS`` while it trains; its weights when it finishes or stops, and
+by the training process after each evaluation. A new manager loads the records it finds (runs that
+were active become interrupted) and prunes beyond ``keep_runs`` runs or ``keep_days`` days, oldest
+first. When the folder cannot be written, runs live in memory only: the run says so (its snapshot's
+``storage_error``) and ``storage_problem()`` gives the sentence for the page.
+
+Memory: a run that has ended holds no process, pipe or descriptor. The runs of an owner unseen (no
+``runs_for`` call) for ``forget_minutes`` drop their weights and curves from memory (read back from
+disk on demand), or are dropped altogether when they are not on disk.
 """
 
 from __future__ import annotations
 
-import copy
-import gc
-import io
+import dataclasses
 import os
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from pathlib import Path
 
-import torch
-
-from playground.data import FashionMNIST
-from playground.evaluate import Evaluation
-from playground.models import build_model, with_dropout
-from playground.processes import CTX, PROCESS_PREFIX, ChildFailed, relay
-from playground.train import Done, Eval, Step, TrainConfig, TrainResult, default_threads, train
-
-ACTIVE = ("queued", "running", "stopping", "evaluating")
-FLUSH_SECONDS = 0.25  # the child sends its step events in bundles at most this often
-
-
-class RunError(RuntimeError):
-    """A run that cannot be started (the session already has one going)."""
-
-
-@dataclass(frozen=True)
-class RunSnapshot:
-    """A consistent copy of a run's state, safe to read from any thread."""
-
-    id: str
-    status: str  # queued, running, stopping, evaluating, finished, stopped, failed
-    queue_position: int | None
-    progress: float
-    images_per_sec: float
-    eta_seconds: float | None
-    history: dict
-    error: str | None
-    accuracy: float | None
-    config: TrainConfig = field(default_factory=TrainConfig)
-
-
-class Run:
-    """One training run; ``stop()`` works while queued or running, and keeps what was learned."""
-
-    def __init__(self, manager: RunManager, session_id: str, spec: dict, config: TrainConfig, data: FashionMNIST):
-        self.id = uuid.uuid4().hex[:8]
-        self.session_id, self.spec, self.config, self.data = session_id, copy.deepcopy(spec), config, data
-        self.result: TrainResult | None = None
-        self._manager = manager
-        self._lock = threading.Lock()
-        self._stop = CTX.Event()  # seen by the training process
-        self._threads = CTX.Value("i", 1, lock=False)  # set by the manager, applied by the process between steps
-        self._status, self._error = "queued", None
-        self._progress, self._rate, self._eta = 0.0, 0.0, None
-        self._history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "test_loss": [], "test_acc": []}
-        self._steps_per_epoch = 1.0
-        self._process = None  # the training process, once started
-
-    def stop(self) -> None:
-        self._stop.set()
-        with self._lock:
-            if self._status == "running":
-                self._status = "stopping"
-        self._manager._drop_queued(self)
-
-    @property
-    def status(self) -> str:
-        with self._lock:
-            return self._status
-
-    def snapshot(self) -> RunSnapshot:
-        position = self._manager._position(self)  # the manager's lock first, never inside ours: no deadlock
-        with self._lock:
-            history = {k: list(v) for k, v in self._history.items()}
-            history["steps_per_epoch"] = self._steps_per_epoch
-            accuracy = self.result.evaluation.accuracy if self.result else None
-            return RunSnapshot(self.id, self._status, position, self._progress, self._rate,
-                               self._eta, history, self._error, accuracy, self.config)  # fmt: skip
-
-    def _on_event(self, event: Step | Eval | Done) -> None:
-        with self._lock:
-            if isinstance(event, Done):
-                self._status = "evaluating"  # the loop has stopped; only the final test-set pass remains
-            elif isinstance(event, Step):
-                self._history["step"].append(event.step)
-                self._history["loss"].append(event.loss)
-                self._progress, self._rate, self._eta = (
-                    event.step / event.total_steps,
-                    event.images_per_sec,
-                    event.eta_seconds,
-                )
-                self._steps_per_epoch = event.step / event.epoch if event.epoch else 1.0
-            else:
-                self._history["eval_step"].append(event.step)
-                self._history["test_loss"].append(event.test_loss)
-                self._history["test_acc"].append(event.test_accuracy)
-
-    def _work(self) -> None:
-        """Train in a child process and relay its events until it ends (called on the manager's thread)."""
-        with self._lock:
-            if self._stop.is_set():
-                self._status = "stopped"
-                return
-            self._status = "running"
-        if self.config.threads:
-            self._threads.value = self.config.threads
-        config = TrainConfig(**{**self.config.__dict__, "threads": self._threads.value})
-        events = CTX.Queue()
-        process = CTX.Process(target=_child, args=(self.spec, self.data, config, self._stop, self._threads, events),
-                               daemon=True, name=f"{PROCESS_PREFIX}train-{self.id}")  # fmt: skip
-        self._process = process
-        try:
-            process.start()  # may raise (e.g. no processes left): then the run fails like any other error
-            outcome = relay(process, events, self._on_event, task="training")
-            if isinstance(outcome, BaseException):
-                raise outcome
-            result = _result(self.spec, config, outcome)
-            with self._lock:
-                self.result, self._status, self._eta = result, result.status, 0.0
-        except Exception as e:  # the server must survive any failure of one run
-            with self._lock:
-                self._status = "failed"
-                self._error = str(e) if isinstance(e, ChildFailed) else f"{type(e).__name__}: {e}"
-        finally:
-            if process.pid is not None:  # started: make sure it is gone
-                process.kill()
-                process.join(timeout=5)
-            events.close()
-
-
-def _child(spec: dict, data: FashionMNIST, config: TrainConfig, stop, threads, events) -> None:
-    """The training process: run ``train`` and send its events, then the result (as torch.save bytes)."""
-    gc.freeze()  # the objects inherited from the forkserver: a collection would touch (and so copy) all their pages
-    bundle, last = [], time.monotonic()
-
-    def send(event: Step | Eval | Done) -> None:
-        nonlocal last
-        bundle.append(event)
-        if not isinstance(event, Step) or time.monotonic() - last >= FLUSH_SECONDS:
-            events.put(("events", bundle.copy()))
-            bundle.clear()
-            last = time.monotonic()
-
-    def between_steps() -> bool:
-        """Follow the manager's share of the cores (it changes as other runs start and end); stop if asked."""
-        if threads.value != torch.get_num_threads():
-            torch.set_num_threads(threads.value)
-        return stop.is_set()
-
-    try:
-        result = train(spec, data, config, on_event=send, should_stop=between_steps)
-        ev = result.evaluation
-        buf = io.BytesIO()
-        torch.save({"state_dict": {k: v.contiguous() for k, v in result.model.state_dict().items()},
-                    "history": result.history, "seconds": result.seconds, "images_per_sec": result.images_per_sec,
-                    "status": result.status, "loss": ev.loss, "accuracy": ev.accuracy, "per_class": ev.per_class,
-                    "confusion": ev.confusion, "predictions": ev.predictions}, buf)  # fmt: skip
-        events.put(("result", buf.getvalue()))
-    except Exception as e:
-        events.put(("error", f"{type(e).__name__}: {e}"))
-    events.close()
-    events.join_thread()  # everything is sent before the process exits
-
-
-def _result(spec: dict, config: TrainConfig, data: bytes) -> TrainResult:
-    """Rebuild the trained model and its evaluation from the bytes the child sent."""
-    r = torch.load(io.BytesIO(data), weights_only=True)
-    model = build_model(with_dropout(spec, config.dropout))
-    model.load_state_dict(r["state_dict"])
-    ev = Evaluation(r["loss"], r["accuracy"], r["per_class"], r["confusion"], r["predictions"])
-    return TrainResult(model.eval(), r["history"], ev, r["seconds"], r["images_per_sec"], r["status"], config)
+from playground.checkpoints import save_checkpoint
+from playground.data import FashionMNIST, cache_dir
+from playground.models import with_dropout
+from playground.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
+from playground.run_queue import fair_order, waits
+from playground.run_store import RunStore, problem
+from playground.train import TrainConfig, TrainResult, default_threads
 
 
 class RunManager:
-    """Runs for every session of one server: at most ``max_concurrent`` train at once, in FIFO order."""
+    """Runs for every owner of one server: at most ``max_concurrent`` train at once; the queue is fair (``fair_order``).
 
-    def __init__(self, max_concurrent: int | None = None):
-        self.max_concurrent = max_concurrent or os.cpu_count() or 1
+    Args:
+        max_concurrent: runs training at once (default: the number of cores).
+        runs_dir: the runs folder; None keeps runs in memory only.
+        max_per_owner: runs an owner may have queued or training at once.
+        keep_runs, keep_days: how many ended runs are kept, and for how long (oldest pruned first).
+        forget_minutes: an owner unseen for this long has its runs' weights and curves dropped from memory.
+    """
+
+    def __init__(self, max_concurrent: int | None = None, runs_dir: str | Path | None = None, *, max_per_owner: int = 1,
+                 keep_runs: int = 200, keep_days: float = 14.0, forget_minutes: float = 60.0):  # fmt: skip
+        self.max_concurrent, self.max_per_owner = max_concurrent or os.cpu_count() or 1, max_per_owner
+        self._rate: float | None = None  # images/s of the last run that trained: for wait estimates
+        self.keep_runs, self.keep_days, self.forget_minutes = keep_runs, keep_days, forget_minutes
+        self._store = RunStore(runs_dir) if runs_dir is not None else None
         self._lock = threading.Lock()
         self._runs: list[Run] = []
         self._queue: list[Run] = []
         self._running: set[Run] = set()
+        self._seen: dict[str, float] = {}
+        self._born = self._swept = time.monotonic()
+        self._problem: str | None = None
+        if self._store is not None:
+            self._load()
 
-    def submit(self, session_id: str, spec: dict, config: TrainConfig, data: FashionMNIST) -> Run:
-        """Queue a run for ``session_id``; it starts as soon as a slot is free.
+    @classmethod
+    def from_environment(cls, environ=None) -> RunManager:
+        """A manager set by the lecturer's environment variables (the README's Settings table).
 
         Raises:
-            RunError: this session already has a run queued or going.
+            ValueError: a variable is not a number in range; the sentence names it.
+        """
+        env = os.environ if environ is None else environ
+        return cls(_setting(env, "PLAYGROUND_MAX_RUNS", 0) or None,
+                   env.get("PLAYGROUND_RUNS_DIR", "").strip() or cache_dir() / "runs",
+                   max_per_owner=_setting(env, "PLAYGROUND_RUNS_PER_BROWSER", 1, minimum=1),
+                   keep_runs=_setting(env, "PLAYGROUND_KEEP_RUNS", 200, minimum=1),
+                   keep_days=_setting(env, "PLAYGROUND_KEEP_DAYS", 14.0, float),
+                   forget_minutes=_setting(env, "PLAYGROUND_FORGET_MINUTES", 60.0, float))  # fmt: skip
+
+    def submit(self, owner: str, spec: dict, config: TrainConfig, data: FashionMNIST) -> Run:
+        """Queue a run for ``owner``; it starts as soon as a slot is free.
+
+        Raises:
+            RunError: this owner already has a run queued or going.
         """
         with self._lock:
-            if any(r.session_id == session_id and r.status in ACTIVE for r in self._runs):
-                raise RunError("This session already has a run going: stop it or wait for it to finish.")
-            run = Run(self, session_id, spec, config, data)
+            self._seen[owner] = time.monotonic()
+            if sum(r.owner == owner and r.status in ACTIVE for r in self._runs) >= self.max_per_owner:
+                raise RunError("You already have a run going: stop it or wait for it to finish." if self.max_per_owner
+                               == 1 else f"You already have {self.max_per_owner} runs queued or training, the most "
+                               f"allowed: stop one or wait.")  # fmt: skip
+            run = Run(self, owner, spec, config, data)
             self._runs.append(run)
             self._queue.append(run)
         self._start_next()
         return run
 
-    def runs_for(self, session_id: str) -> list[Run]:
+    def runs_for(self, owner: str) -> list[Run]:
+        """``owner``'s runs, oldest first; calling it tells the manager the owner is still around."""
+        now = time.monotonic()
         with self._lock:
-            return [r for r in self._runs if r.session_id == session_id]
+            self._seen[owner] = now
+            mine = [r for r in self._runs if r.owner == owner]
+        if now - self._swept >= min(30.0, self.forget_minutes * 60):
+            self._forget_unseen(now)
+        return mine
 
-    def active_for(self, session_id: str) -> Run | None:
-        return next((r for r in self.runs_for(session_id) if r.status in ACTIVE), None)
+    def active_for(self, owner: str) -> Run | None:
+        return next((r for r in self.runs_for(owner) if r.status in ACTIVE), None)
 
-    def _position(self, run: Run) -> int | None:
+    def storage_problem(self) -> str | None:
+        """Why runs cannot be kept on disk right now (one sentence for the page), or None."""
+        return self._problem
+
+    # Used by Run.
+
+    def _place(self, run: Run) -> tuple[int | None, float | None]:
+        """A waiting run's position in the queue (1: next to start) and the seconds until it starts, if known."""
         with self._lock:
-            return self._queue.index(run) + 1 if run in self._queue else None
+            if run not in self._queue:
+                return None, None
+            order = fair_order(self._queue, self._ahead)
+            rates = [r._rate for r in self._running if r._rate > 0]
+            rate = sum(rates) / len(rates) if rates else self._rate
+            left = [r._eta if r._eta is not None else _images(r) / (rate or 1.0) for r in self._running]
+            i = order.index(run)
+            return i + 1, waits([_images(r) for r in order], left, self.max_concurrent, rate)[i]
 
-    def _drop_queued(self, run: Run) -> None:
+    def _drop_queued(self, run: Run) -> bool:
         with self._lock:
-            if run in self._queue:
-                self._queue.remove(run)
-                with run._lock:  # lock order everywhere: manager, then run
-                    run._status = "stopped"
+            if run not in self._queue:
+                return False
+            self._queue.remove(run)
+            run._end(Status.STOPPED)  # lock order everywhere: manager, then run
+            return True
+
+    def _save(self, run: Run, status: Status | None = None) -> None:
+        if self._store is not None:
+            try:
+                self._store.save_record(run.record(status))
+                self._problem = None
+            except OSError as e:
+                self._problem = problem(self._store.root, e)
+            run._stored(self._problem)
+
+    def _save_model(self, run: Run, result: TrainResult) -> None:
+        if self._store is not None:
+            spec, config = with_dropout(run.spec, run.config.dropout), dataclasses.asdict(run.config)
+            try:
+                self._store.save_model(run.id, save_checkpoint(spec, result.model, config, result.history))
+            except OSError as e:
+                self._problem = problem(self._store.root, e)
+                run._stored(self._problem)
+
+    def _model_path(self, run: Run) -> Path | None:
+        return self._store.model_path(run.id) if self._store is not None else None
+
+    def _has_model_file(self, run: Run) -> bool:
+        return self._store is not None and run.on_disk and self._store.has_model(run.id)
+
+    def _load_model(self, run: Run) -> bytes | None:
+        return self._store.load_model(run.id) if self._store is not None else None
+
+    def _reload_history(self, run: Run) -> None:
+        record = self._store.load_record(run.id) if self._store is not None else None
+        with run._lock:
+            if run._history is None:
+                run._history = new_history((record or {}).get("history"))
+
+    # Scheduling.
+
+    def _ahead(self, run: Run) -> int:
+        """The owner's runs that came before ``run`` and were still queued or training when it came (lock held)."""
+        return sum(1 for r in self._runs if r.owner == run.owner and r.created < run.created
+                   and (r.status in ACTIVE or (r._ended or 0.0) >= run.created))  # fmt: skip
 
     def _start_next(self) -> None:
         with self._lock:
             while self._queue and len(self._running) < self.max_concurrent:
-                run = self._queue.pop(0)
+                run = fair_order(self._queue, self._ahead)[0]
+                self._queue.remove(run)
                 self._running.add(run)
                 self._share_cores()
                 threading.Thread(target=self._run, args=(run,), daemon=True, name=f"relay-{run.id}").start()
@@ -240,7 +194,7 @@ class RunManager:
         another starts (more threads than cores made training collapse several times over here)."""
         for run in self._running:
             if not run.config.threads:
-                run._threads.value = default_threads(busy=len(self._running))
+                run._set_threads(default_threads(busy=len(self._running)))
 
     def _run(self, run: Run) -> None:
         try:
@@ -249,4 +203,66 @@ class RunManager:
             with self._lock:
                 self._running.discard(run)
                 self._share_cores()
+                self._rate = run._rate if run._rate > 0 else self._rate
+            if self._store is not None and run.status not in WITH_MODEL:
+                self._store.remove_model(run.id)  # a failed or diverged run's partial weights are of no use
+            self._prune()
             self._start_next()
+
+    # Disk and memory.
+
+    def _load(self) -> None:
+        for record in self._store.records():
+            try:
+                run = Run.from_record(self, record)
+            except (KeyError, TypeError, ValueError):
+                continue  # a record from an incompatible version: left on disk, not shown
+            self._runs.append(run)
+            if record["status"] != run.status:  # it was active when the server stopped: say so on disk too
+                run._ended = run._ended or time.time()
+                self._save(run)
+            run._forget()  # its owner has not come back yet
+        self._prune()
+
+    def _prune(self) -> None:
+        """Drop ended runs beyond ``keep_runs`` or older than ``keep_days``, oldest first, from memory and disk."""
+        oldest = time.time() - self.keep_days * 86400
+        with self._lock:
+            ended = sorted((r for r in self._runs if r.status not in ACTIVE), key=lambda r: r.created)
+            excess = len(ended) - self.keep_runs
+            gone = [r for i, r in enumerate(ended) if i < excess or r.created < oldest]
+            self._runs = [r for r in self._runs if r not in gone]
+        for run in gone:
+            if self._store is not None:
+                self._store.remove(run.id)
+
+    def _forget_unseen(self, now: float) -> None:
+        with self._lock:
+            self._swept = now
+            limit = now - self.forget_minutes * 60
+            unseen = [r for r in self._runs if self._seen.get(r.owner, self._born) < limit and r.status not in ACTIVE]
+            self._runs = [r for r in self._runs if r not in unseen or r.on_disk]
+            self._seen = {o: t for o, t in self._seen.items() if t >= limit}
+        for run in unseen:
+            run._forget()
+
+
+def _images(run: Run) -> int:
+    """How many images ``run`` trains in all: its training set (or subset) times its epochs."""
+    n = len(run.data.train_labels) if run.data is not None else 60_000
+    return min(run.config.train_size or n, n) * run.config.epochs
+
+
+def _setting(environ, name: str, default, kind: type = int, minimum: float = 0):
+    """The variable ``name`` as a ``kind`` of at least ``minimum``; ``default`` when unset or empty."""
+    text = str(environ.get(name, "")).strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum or value != value:  # value != value: NaN
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what} of at least {minimum}, not {text!r}.")
+    return value

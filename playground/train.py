@@ -97,6 +97,15 @@ class Done:
     step: int
 
 
+class Diverged(ArithmeticError):
+    """The loss became NaN or infinite: training cannot go on, and the sentence says what to change."""
+
+    def __init__(self, what: str, value: float, step: int, lr: float):
+        word = "NaN" if math.isnan(value) else "infinite"
+        super().__init__(f"The {what} became {word} at step {step}: lower the learning rate (it is {lr:g} now).")
+        self.step = step
+
+
 @dataclass(eq=False)
 class TrainResult:
     model: torch.nn.Module
@@ -182,12 +191,18 @@ def train(
     *,
     on_event: Callable[[Step | Eval | Done], None] | None = None,
     should_stop: Callable[[], bool] | threading.Event | None = None,
+    on_evaluated: Callable[[torch.nn.Module], None] | None = None,
 ) -> TrainResult:
     """Train ``spec`` on ``data``; report progress to ``on_event``; stop within a step of ``should_stop``.
+
+    ``on_evaluated`` gets the model after each evaluation during training (e.g. to save it).
 
     Returns:
         The trained model (eval mode) with its history and final evaluation on the full test set.
         A stopped run keeps what it learned (status "stopped").
+
+    Raises:
+        Diverged: the training or test loss became NaN or infinite (the events sent so far are the curve).
     """
     stop = should_stop.is_set if isinstance(should_stop, threading.Event) else (should_stop or (lambda: False))
     emit = on_event or (lambda event: None)
@@ -240,14 +255,20 @@ def train(
             step, seen = step + 1, seen + len(batch)
             rate = seen / (time.perf_counter() - start)
             value, lr = loss.item(), opt.param_groups[0]["lr"]
+            if not math.isfinite(value):  # nothing more can be learned: say so now, not after the last epoch
+                raise Diverged("loss", value, step, config.lr)
             history["step"].append(step), history["loss"].append(value), history["lr"].append(lr)
             emit(Step(step, step / steps_per_epoch, value, lr, seen, rate, (total - step) * bs / rate, total))
             if step % eval_every == 0 or step == total:
                 ev = evaluate(model, x_eval, y_eval)
+                if not math.isfinite(ev.loss):
+                    raise Diverged("test loss", ev.loss, step, config.lr)
                 model.train()
                 history["eval_step"].append(step), history["test_loss"].append(ev.loss)
                 history["test_acc"].append(ev.accuracy)
                 emit(Eval(step, step / steps_per_epoch, ev.loss, ev.accuracy))
+                if on_evaluated is not None:
+                    on_evaluated(model)
         if status == "stopped":
             break
     seconds = time.perf_counter() - start

@@ -1,6 +1,7 @@
 """Background runs: one per session, a server-wide limit with a queue, Stop within two seconds, failures contained."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,7 +40,7 @@ def test_sessions_are_separate_and_one_run_per_session(data):
     manager = RunManager(max_concurrent=2)
     a = manager.submit("alice", TINY, LONG, data)
     b = manager.submit("bob", TINY, SHORT, data)
-    with pytest.raises(RunError, match="already has a run"):
+    with pytest.raises(RunError, match="already have a run"):
         manager.submit("alice", TINY, SHORT, data)
     assert manager.runs_for("alice") == [a] and manager.runs_for("bob") == [b]
     assert wait_for(lambda: b.snapshot().status == "finished")
@@ -83,9 +84,9 @@ def test_a_training_process_that_dies_is_reported_and_the_next_run_works(data):
     manager = RunManager(max_concurrent=1)
     doomed = manager.submit("s", TINY, LONG, data)
     assert wait_for(lambda: len(doomed.snapshot().history["loss"]) > 0)
-    doomed._process.kill()  # as if the machine ran out of memory
+    os.kill(doomed._child.process.pid, signal.SIGKILL)  # as if the machine ran out of memory
     assert wait_for(lambda: doomed.snapshot().status == "failed", 5.0)
-    assert "ended unexpectedly" in doomed.snapshot().error
+    assert "The training process was killed (SIGKILL)" in doomed.snapshot().error
     ok = manager.submit("s", TINY, SHORT, data)
     assert wait_for(lambda: ok.snapshot().status == "finished")
 
@@ -126,12 +127,12 @@ def test_runs_share_the_cores_and_a_lone_run_takes_them_back(data):
     manager = RunManager(max_concurrent=2)
     first = manager.submit("a", TINY, TrainConfig(epochs=100, batch_size=32), data)
     assert wait_for(lambda: first.snapshot().status == "running")
-    assert first._threads.value == default_threads(1)
+    assert first.threads == default_threads(1)
     second = manager.submit("b", TINY, SHORT, data)  # SHORT asks for 1 thread itself: it keeps it
     assert wait_for(lambda: second.snapshot().status == "running")
-    assert first._threads.value == default_threads(2) and second._threads.value == 1
+    assert first.threads == default_threads(2) and second.threads == 1
     assert wait_for(lambda: second.snapshot().status == "finished")
-    assert wait_for(lambda: first._threads.value == default_threads(1))
+    assert wait_for(lambda: first.threads == default_threads(1))
     first.stop()
     assert wait_for(lambda: first.snapshot().status == "stopped")
 
@@ -166,3 +167,13 @@ def test_the_server_never_imports_torchvision(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_stop_right_after_submit_stops_the_run_whatever_its_state(data):
+    """Stop can come while the run leaves the queue, or while its process is being forked, before any step."""
+    manager = RunManager(max_concurrent=1)
+    for _ in range(3):
+        run = manager.submit("s", TINY, LONG, data)
+        run.stop()
+        assert wait_for(lambda run=run: run.status == "stopped", 30)
+        assert manager.active_for("s") is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
 from pathlib import Path
 
 import streamlit as st
@@ -45,9 +45,10 @@ def _uploaded(data: bytes) -> Checkpoint:
     return load_checkpoint(data)
 
 
-def choose_model() -> tuple[str, Checkpoint] | None:
-    """This session's latest run, the bundled pretrained model, or an uploaded checkpoint."""
-    runs = [r for r in run_manager().runs_for(browser_id()) if r.result is not None]
+def choose_model() -> tuple[str, Checkpoint, str] | None:
+    """This browser's latest run, the bundled pretrained model, or an uploaded checkpoint; with a stable cache key."""
+    every = run_manager().runs_for(browser_id())
+    runs = [r for r in every if r.has_model]
     options = list(MODELS) if runs else list(MODELS[1:])
     ss = st.session_state
     if ss[f"{P}_source"] not in options:
@@ -55,16 +56,19 @@ def choose_model() -> tuple[str, Checkpoint] | None:
     source = st.radio("Model", options, horizontal=True, key=f"{P}_source", persist_state=KEEP)
     if source == MODELS[0]:
         run = runs[-1]
-        state = run.result.model.state_dict()
-        config = dataclasses.asdict(run.config)
-        return f"run {len(runs)} of this browser", Checkpoint(run.spec, state, config, run.result.history)
+        ckpt = run.checkpoint()  # the same object on every rerun, read back from disk if it was dropped from memory
+        if ckpt is None:
+            st.error("This run's weights could not be read back from the runs folder.")
+            return None
+        return f"run {every.index(run) + 1} of this browser", ckpt, run.cache_key
     if source == MODELS[1]:
-        return "the bundled pretrained model", _pretrained(PRETRAINED)
+        return "the bundled pretrained model", _pretrained(PRETRAINED), "pretrained"
     up = st.file_uploader("A .pt checkpoint saved by CNN Playground", type=["pt", "pth"], key=f"{P}_upload")
     if up is None:
         return None
     try:
-        return up.name, _uploaded(up.getvalue())
+        data = up.getvalue()
+        return up.name, _uploaded(data), "upload-" + hashlib.sha256(data).hexdigest()
     except CheckpointError as e:
         st.error(str(e))
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import pandas as pd
 import streamlit as st
@@ -67,8 +66,8 @@ def dataset() -> FashionMNIST | None:
 
 @st.cache_resource
 def run_manager() -> RunManager:
-    """One per server: at most PLAYGROUND_MAX_RUNS runs train at once (default: the number of cores)."""
-    return RunManager(int(os.environ.get("PLAYGROUND_MAX_RUNS", 0)) or None)
+    """One per server, set by the PLAYGROUND_* variables (PLAYGROUND_MAX_RUNS runs at once, PLAYGROUND_RUNS_DIR …)."""
+    return RunManager.from_environment()
 
 
 def current_spec() -> dict:

@@ -1,0 +1,42 @@
+"""AppTest: the Inspect page shows a run's model from Run.checkpoint() and evaluates the test set once per run."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground.models import PRESETS
+from playground.runs import RunManager, Status
+from playground.train import TrainConfig
+from tests.test_page_training import ROOT, fake_data  # noqa: F401 (fake_data is a fixture)
+from tests.test_run_status import serve
+from tests.test_runs import wait_for
+
+
+@pytest.fixture
+def trained(fake_data, tmp_path, monkeypatch):  # noqa: F811
+    """A finished run of owner "me" in the manager the pages use."""
+    from ui.training import dataset
+
+    manager = RunManager(max_concurrent=1, runs_dir=tmp_path)
+    serve(monkeypatch, manager)
+    run = manager.submit("me", PRESETS["Tiny (fast demo)"], TrainConfig(epochs=1, batch_size=64), dataset())
+    assert wait_for(lambda: run.status == Status.FINISHED, 60)
+    return run
+
+
+def test_the_test_set_is_evaluated_once_per_run_across_reruns_and_forgetting(trained, monkeypatch):
+    import ui.inspect
+
+    calls, evaluate = [], ui.inspect.evaluate
+    monkeypatch.setattr(ui.inspect, "evaluate", lambda *a, **k: calls.append(1) or evaluate(*a, **k))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["session_id"] = "me"  # this browser owns the run
+    at.switch_page("pages/3_Inspect_model.py").run()
+    assert at.radio(key="mi_source").value == "This session's latest run"
+    assert any(s.value.startswith("Test accuracy") for s in at.subheader)
+    at.number_input(key="mi_idx").set_value(5).run()
+    at.number_input(key="mi_idx").set_value(6).run()
+    trained._forget()  # its owner was away: the weights are read back from disk, the evaluation is still cached
+    at.run()
+    assert not at.exception, at.exception
+    assert "Inspecting run 1 of this session: Tiny" in at.caption[0].value
+    assert len(calls) == 1
