@@ -34,7 +34,7 @@ download_button(name, ckpt)
 
 data = dataset()
 if data is not None:
-    ev = test_evaluation(ckpt, key, data.test_images, data.test_labels)
+    ev = test_evaluation(ckpt, f"{key}|{data.source}|{len(data.test_labels)}", data.test_images, data.test_labels)
     st.subheader(f"Test accuracy: {ev.accuracy:.2%}")
     st.markdown(" · ".join(f"{c}: **{a:.0%}**" for c, a in zip(CLASSES, ev.per_class.tolist(), strict=True)))
     a, b = st.columns([3, 2])

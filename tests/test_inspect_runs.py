@@ -29,14 +29,14 @@ def test_the_test_set_is_evaluated_once_per_run_across_reruns_and_forgetting(tra
     calls, evaluate = [], ui.inspect.evaluate
     monkeypatch.setattr(ui.inspect, "evaluate", lambda *a, **k: calls.append(1) or evaluate(*a, **k))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["session_id"] = "me"  # this browser owns the run
+    at.session_state["browser_id"] = "me"  # this browser owns the run
     at.switch_page("pages/3_Inspect_model.py").run()
-    assert at.radio(key="mi_source").value == "This session's latest run"
+    assert at.radio(key="mi_source").value == "This browser's latest run"
     assert any(s.value.startswith("Test accuracy") for s in at.subheader)
     at.number_input(key="mi_idx").set_value(5).run()
     at.number_input(key="mi_idx").set_value(6).run()
     trained._forget()  # its owner was away: the weights are read back from disk, the evaluation is still cached
     at.run()
     assert not at.exception, at.exception
-    assert "Inspecting run 1 of this session: Tiny" in at.caption[0].value
+    assert "Inspecting run 1 of this browser: Tiny" in at.caption[0].value
     assert len(calls) == 1

@@ -103,7 +103,7 @@ def test_every_run_state_renders_with_the_right_words(fake_data, monkeypatch, no
     first = FakeRun(snap(Status.FINISHED, accuracy=0.5))  # this owner's run 1: the status line is about run 2
     serve(monkeypatch, FakeManager([first, FakeRun(now)]))
     at = page("2_Training_studio.py")
-    at.session_state["session_id"] = OWNER
+    at.session_state["browser_id"] = OWNER
     at.run()
     assert not at.exception, at.exception
     assert any(words in t for t in texts(at, kind)), texts(at, kind)
@@ -161,7 +161,7 @@ def test_a_diverging_run_stops_itself_and_keeps_its_curve(fake_data, manager):  
     assert not at.exception, at.exception
     message = at.warning[0].value
     assert "The loss became NaN at step 15: lower the learning rate (it is 1 now)." in message
-    run = manager.runs_for(at.session_state["session_id"])[-1]
+    run = manager.runs_for(at.session_state["browser_id"])[-1]
     assert run.status == Status.DIVERGED
     loss = run.snapshot().history["loss"]
     assert len(loss) == 14 and all(v == v for v in loss)  # the curve up to the last finite step

@@ -149,12 +149,44 @@ def notice(page: str) -> None:
         st.warning(plain(text) + ".", icon="🔗")
 
 
+_copy_link = st.components.v2.component(
+    "cnn_playground_copy_link",
+    html='<button type="button" class="copy">🔗 Copy link</button><span class="done"></span>',
+    css="""
+.copy { font: inherit; padding: 0.25rem 0.75rem; border: 1px solid rgba(49, 51, 63, 0.3); border-radius: 0.5rem;
+        background: white; cursor: pointer; }
+.copy:hover { border-color: #ff4b4b; color: #ff4b4b; }
+.done { margin-left: 0.6rem; color: rgba(49, 51, 63, 0.8); }
+""",
+    js="""
+export default function (component) {
+  const { parentElement } = component
+  const button = parentElement.querySelector(".copy"), done = parentElement.querySelector(".done")
+  button.onclick = async () => {
+    const link = window.location.href
+    try {
+      await navigator.clipboard.writeText(link)  // needs a secure page (https or localhost)
+    } catch (e) {  // plain http on a classroom network: the old way
+      const area = document.createElement("textarea")
+      area.value = link
+      document.body.appendChild(area)
+      area.select()
+      document.execCommand("copy")
+      area.remove()
+    }
+    done.textContent = "Copied: paste it on a slide."
+    setTimeout(() => { done.textContent = "" }, 4000)
+  }
+}
+""",
+)
+
+
 def link_note(page: str, extra: str = "") -> None:
-    """Where to find this view's link, and what a link cannot carry."""
-    st.caption(
-        "🔗 The address bar holds this view's link: copy it to a slide or share it; it reopens these settings. "
-        + extra
-    )
+    """A "Copy link" button for this view, and what a link cannot carry."""
+    with st.container(key=f"{page}_copy_link"):
+        _copy_link(key=f"_copy_link_{page}")
+    st.caption("The link reopens these settings in any browser. " + extra)
 
 
 class BrowserStore:
