@@ -74,15 +74,18 @@ def _record_media(media: dict[str, int]) -> mock._patch:
 def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
     media: dict[str, int] = {}
     patches = [_record_media(media)]
-    if naive:  # the page imports these by name on every run, so the patches reach it
+    if naive:  # every module that draws maps, where it looks the names up
         import playground.figures as figs
+        import ui.explorer_views
         import ui.pictures
+        import ui.step_through
 
-        patches += [
-            mock.patch.object(ui.pictures, "map_picture", _naive_picture),
-            mock.patch.object(ui.pictures, "show_picture", _naive_show),
-            mock.patch.object(figs, "HEATMAP_MAX", 10**9),
-        ]
+        patches += [mock.patch.object(figs, "HEATMAP_MAX", 10**9)]
+        for module in (ui.pictures, ui.explorer_views, ui.step_through):
+            patches += [
+                mock.patch.object(module, "map_picture", _naive_picture),
+                mock.patch.object(module, "show_picture", _naive_show),
+            ]
     for p in patches:
         p.start()
     try:

@@ -8,6 +8,7 @@ from playground import models
 from playground.curve_picture import curves_picture, progress_text
 from playground.runs import ACTIVE, RunError
 from playground.train_figures import curves_figure
+from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.run_status import run_status
 from ui.state import browser_id, link_note, notice, publish, restore
@@ -117,7 +118,7 @@ def curves() -> None:
     history = [(label, s.history) for label, s in snapshots]
     label, newest = snapshots[-1]
     if newest.status not in ACTIVE or interactive:
-        st.plotly_chart(curves_figure(history, log_scale), key=f"{P}_curves")
+        chart(curves_figure(history, log_scale), key=f"{P}_curves")
         return
     with st.container(key=f"{P}_curves"):
         picture = curves_picture(history, log_scale, newest.config.epochs)

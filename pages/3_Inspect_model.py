@@ -8,6 +8,7 @@ from playground.figures import map_figure
 from playground.models import feature_maps
 from playground.predict import probabilities
 from playground.train_figures import confusion_figure, grid_figure, probabilities_figure
+from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.inspect import DEFAULTS, FIELDS, P, choose_model, download_button, model_input, test_evaluation
 from ui.state import link_note, notice, publish, restore
@@ -38,7 +39,7 @@ if data is not None:
     st.subheader(f"Test accuracy: {ev.accuracy:.2%}")
     st.markdown(" · ".join(f"{c}: **{a:.0%}**" for c, a in zip(CLASSES, ev.per_class.tolist(), strict=True)))
     a, b = st.columns([3, 2])
-    a.plotly_chart(confusion_figure(ev.confusion), key=f"{P}_confusion")
+    chart(confusion_figure(ev.confusion), where=a, key=f"{P}_confusion")
     wrong = (ev.predictions != data.test_labels).nonzero().flatten()[:12].tolist()
     with b:
         st.markdown("**Misclassified test images** (true → predicted)")
@@ -51,7 +52,7 @@ if data is not None:
 st.subheader("Learned filters of the first conv layer")
 first = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
 if first is not None:
-    st.plotly_chart(
+    chart(
         grid_figure(
             first.weight[:, 0],
             f"{first.out_channels} filters, {first.kernel_size[0]}×{first.kernel_size[1]}: red positive, blue negative",
@@ -63,13 +64,14 @@ st.subheader("Feature maps and prediction")
 if data is not None:
     label, x = model_input(data.test_images)
     c1, c2 = st.columns([1, 2])
-    c1.plotly_chart(map_figure(x[0] * 255, f"What the model sees: {label}", signed=False, height=300), key=f"{P}_seen")
-    c2.plotly_chart(probabilities_figure(probabilities(model, x)), key=f"{P}_probs")
+    chart(map_figure(x[0] * 255, f"What the model sees: {label}", signed=False, height=300), where=c1,
+          key=f"{P}_seen")  # fmt: skip
+    chart(probabilities_figure(probabilities(model, x)), where=c2, key=f"{P}_probs")
     maps = [(n, t) for n, t in feature_maps(model, x[None]) if t.ndim == 4]
     st.session_state[f"{P}_layer"] = min(st.session_state[f"{P}_layer"], len(maps) - 1)
     layer = st.selectbox("Layer", range(len(maps)), format_func=lambda i: maps[i][0], key=f"{P}_layer",
                          persist_state="session")  # fmt: skip
     n, t = maps[layer]
-    st.plotly_chart(grid_figure(t[0], f"{n}: {t.shape[1]} maps of {t.shape[2]}×{t.shape[3]}"), key=f"{P}_maps")
+    chart(grid_figure(t[0], f"{n}: {t.shape[1]} maps of {t.shape[2]}×{t.shape[3]}"), key=f"{P}_maps")
 link_note(PAGE, "It holds the model choice, the input and the layer; an uploaded checkpoint is not part of it.")
 publish(PAGE, FIELDS)

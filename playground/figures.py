@@ -288,3 +288,24 @@ def activation_figure(fn: Callable[[torch.Tensor], torch.Tensor], name: str, hei
             "yaxis": axis,
         },
     )
+
+
+def projector_fonts(fig: go.Figure, size: int = 18) -> go.Figure:
+    """``fig`` with every text at least ``size`` px (titles larger), for a lecture-hall projector.
+
+    Sets the layout's base font and each axis, colour bar, legend and in-cell text explicitly, since
+    plotly gives several of them their own smaller sizes.
+    """
+    fig = go.Figure(fig)
+    big = {"size": size}
+    fig.update_layout(font=big, title_font={"size": size + 4}, legend_font=big)
+    fig.update_xaxes(tickfont=big, title_font=big)
+    fig.update_yaxes(tickfont=big, title_font=big)
+    for trace in fig.data:
+        if "textfont" in trace:
+            trace.textfont = {**(trace.textfont.to_plotly_json() if trace.textfont else {}), **big}
+        if getattr(trace, "colorbar", None) is not None and "colorbar" in trace:
+            trace.colorbar.tickfont = big
+        if getattr(trace, "marker", None) is not None and getattr(trace.marker, "colorbar", None) is not None:
+            trace.marker.colorbar.tickfont = big
+    return fig

@@ -16,6 +16,7 @@ from playground import kernels, samples, shapes
 from playground.conv import ACTIVATIONS, PAD_MODES, POOLS, ActivationSpec, ConvSpec, PoolSpec, activate
 from playground.figures import activation_figure
 from playground.stepping import SCOPES
+from ui.charts import chart
 from ui.image_input import GRID_SIDES, SOURCES, grid_values
 from ui.matrix_editor import matrix_editor
 from ui.params import Field, choice, flag, integer, items, matrix, number, one, optional, pair, values_of
@@ -204,8 +205,7 @@ def activation_settings(plot: bool = True) -> ActivationSpec:
         slope = st.slider("Negative slope", 0.0, 1.0, step=0.01, key=f"{P}_slope", persist_state=KEEP)
     act = ActivationSpec(name, slope=slope)
     if plot and name != "None":
-        st.plotly_chart(activation_figure(lambda x: activate(x, act), name), key=f"{P}_actplot",
-                        config={"displayModeBar": False})  # fmt: skip
+        chart(activation_figure(lambda x: activate(x, act), name), key=f"{P}_actplot", config={"displayModeBar": False})
     return act
 
 

@@ -7,10 +7,10 @@ import hashlib
 import streamlit as st
 import torch
 
-from playground import pictures
+from playground import pictures, zoom
 from playground.pictures import WIDTH, Picture
 
-__all__ = ["WIDTH", "cell_picture", "map_picture", "rgb_picture", "show_picture"]
+__all__ = ["WIDTH", "cell_picture", "legend_picture", "map_picture", "rgb_picture", "show_picture", "zoom_picture"]
 
 
 def _digest(t: torch.Tensor) -> bytes:
@@ -26,6 +26,8 @@ _cached = st.cache_data(max_entries=64, show_spinner=False, hash_funcs={torch.Te
 map_picture = _cached(pictures.map_picture)
 rgb_picture = _cached(pictures.rgb_picture)
 cell_picture = _cached(pictures.cell_picture)
+zoom_picture = _cached(zoom.zoom_picture)
+legend_picture = _cached(zoom.legend_picture)
 
 
 def show_picture(picture: Picture, key: str) -> None:

@@ -15,9 +15,8 @@ from playground.failures import plural
 from playground.figures import map_figure
 from playground.reverse import reach_from_input
 from playground.stepping import SCOPES, play_order
-from playground.zoom import legend_picture, zoom_picture
 from ui.explorer_views import arithmetic
-from ui.pictures import WIDTH, cell_picture, map_picture, rgb_picture, show_picture
+from ui.pictures import WIDTH, cell_picture, legend_picture, map_picture, rgb_picture, show_picture, zoom_picture
 
 P = "cx"
 KEEP = "session"

@@ -31,14 +31,22 @@ def test_every_page_fits_the_screen(browser, server, size, present):
     width, height = size
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     for name, (path, marker) in PAGES.items():
-        page.goto(f"{server}{path}" + ("?present=1&step=7" if present else ""))
+        query = ("?present=1" + ("&step=7" if "explorer" in path else "")) if present else ""
+        page.goto(f"{server}{path}{query}")
         page.locator(marker).first.wait_for(timeout=120_000)
         wait_idle(page)
         assert page.locator("[data-testid='stException']").count() == 0, name
+        assert page.get_by_text("could not be used").count() == 0, name
         overflow = page.evaluate(
             "() => { const m = document.querySelector('[data-testid=stMain]');"
             " return m.scrollWidth - m.clientWidth; }"
         )
         assert overflow <= 1, f"{name} is {overflow} px wider than the screen"
+        if present and width == 1920:  # chart text readable from the back of the room
+            sizes = page.evaluate(
+                "() => [...document.querySelectorAll('.js-plotly-plot text')].filter(t => t.getBBox().width > 0"
+                " && t.textContent.trim()).map(t => parseFloat(getComputedStyle(t).fontSize))"
+            )
+            assert not sizes or min(sizes) >= 18, (name, sorted(sizes)[:5])
         shot(page, f"screen-{name}-{'present' if present else 'normal'}-{width}x{height}")
     page.context.close()

@@ -211,3 +211,14 @@ def test_presentation_mode_is_large_fits_one_screen_and_steps_by_keys(page, app_
     page.keyboard.press("ArrowRight")  # fully revealed: → walks the kernel on
     wait_idle(page)
     assert page.get_by_text("7 / 7 · cell (0, 1) as arithmetic").count() == 1 and "cell=0%2C1" in page.url
+
+
+def test_copy_link_puts_the_view_on_the_clipboard(browser, app_server):
+    context = browser.new_context(viewport={"width": 1600, "height": 1400},
+                                  permissions=["clipboard-read", "clipboard-write"])  # fmt: skip
+    page = context.new_page()
+    open_explorer(page, app_server, "?kernel=emboss&stride=3")
+    page.locator(".st-key-explorer_copy_link button").click()
+    page.get_by_text("Copied: paste it on a slide.").wait_for(timeout=10_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.url and "kernel=emboss" in copied and "stride=3" in copied
