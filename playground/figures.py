@@ -301,6 +301,7 @@ def projector_fonts(fig: go.Figure, size: int = 18) -> go.Figure:
     fig.update_layout(font=big, title_font={"size": size + 4}, legend_font=big)
     fig.update_xaxes(tickfont=big, title_font=big)
     fig.update_yaxes(tickfont=big, title_font=big)
+    fig.update_annotations(font_size=size)  # e.g. the numbers over a grid of filters
     for trace in fig.data:
         if "textfont" in trace:
             trace.textfont = {**(trace.textfont.to_plotly_json() if trace.textfont else {}), **big}

@@ -66,3 +66,22 @@ def test_large_maps_mark_the_selected_cell_at_a_fixed_screen_size(size):
     assert box["y1"] - box["y0"] == 2 * MARKER_PX and box["line"]["color"] == SELECTED.hex
     assert len([s for s in fixed if s["type"] == "line"]) == 4  # crosshair arms
     assert len(around_reached) == 1
+
+
+def test_projector_fonts_lift_every_text_to_18_px():
+    import torch
+
+    from playground.figures import map_figure, projector_fonts
+    from playground.train_figures import confusion_figure, grid_figure
+
+    figs = [map_figure(torch.randn(8, 8), "small"), map_figure(torch.randn(90, 90), "large")]
+    figs += [confusion_figure(torch.randint(0, 9, (10, 10))), grid_figure(torch.randn(6, 5, 5), "filters")]
+    for fig in figs:
+        spec = projector_fonts(fig).to_plotly_json()
+        layout = spec["layout"]
+        assert layout["font"]["size"] >= 18 and layout["title"]["font"]["size"] >= 18
+        assert all(a["font"]["size"] >= 18 for a in layout.get("annotations", []))
+        for trace in spec["data"]:
+            for font in (trace.get("textfont"), (trace.get("colorbar") or {}).get("tickfont"),
+                         ((trace.get("marker") or {}).get("colorbar") or {}).get("tickfont")):  # fmt: skip
+                assert font is None or font.get("size", 18) >= 18
