@@ -29,8 +29,9 @@ def fmt(x: float, digits: int = 3) -> str:
     else:
         text = f"{x:.{digits}f}"
         text = text.rstrip("0").rstrip(".") if "." in text else text  # digits=0 has no decimals to strip
-        if text in ("-0", "0"):
-            text = f"{x:.2e}"
+        if text in ("-0", "0"):  # a small weight: three significant digits, in decimals while they stay short
+            decimals = 2 - math.floor(math.log10(abs(x)))
+            text = f"{x:.{decimals}f}".rstrip("0") if decimals <= 8 else f"{x:.2e}"
     return text.replace("-", "−")
 
 

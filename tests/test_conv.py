@@ -244,6 +244,8 @@ def test_uncovered_border_is_reported_in_good_english():
 def test_fmt():
     assert fmt(138.0) == "138" and fmt(-1.0) == "−1" and fmt(0.1111111) == "0.111" and fmt(2.5) == "2.5"
     assert fmt(80.4, 0) == "80" and fmt(-49.8, 0) == "−50" and fmt(100.5, 1) == "100.5" and fmt(2.50001, 2) == "2.5"
+    # A trained model's small weights, readably: three significant digits, no powers of ten while that is short.
+    assert fmt(2.44e-4) == "0.000244" and fmt(-1.5e-5) == "−0.000015" and fmt(1e-7) == "1.00e−07"
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
