@@ -31,6 +31,10 @@ _CSS = """
 [data-testid="stCode"] code { font-size: 1rem; white-space: pre-wrap !important; }
 .katex { font-size: 1.15em; }
 .katex-display { overflow-x: auto; overflow-y: hidden; }  /* a long formula scrolls rather than being cut */
+/* An upload refused by size: Streamlit says why only to screen readers; say it to everyone. */
+[data-testid="stFileUploader"] span[role="alert"] { position: static !important; clip: auto !important;
+  clip-path: none !important; width: auto !important; height: auto !important; margin: 0 0.5rem !important;
+  overflow: visible !important; white-space: normal !important; color: rgb(190, 30, 30); font-weight: 600; }
 /* Components that only run a script (the browser's cookie, the address bar): no room, so nothing shifts. */
 [class*="st-key-cnnpg_hidden"] { display: none !important; }
 </style>

@@ -222,3 +222,18 @@ def test_copy_link_puts_the_view_on_the_clipboard(browser, app_server):
     page.get_by_text("Copied: paste it on a slide.").wait_for(timeout=10_000)
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.url and "kernel=emboss" in copied and "stride=3" in copied
+
+
+def test_an_upload_over_the_limit_says_why(page, app_server, tmp_path):
+    big = tmp_path / "big.png"
+    with open(big, "wb") as f:
+        f.truncate(26 * 1024 * 1024)  # over the 25 MB limit stated beside the uploader
+    open_explorer(page, app_server, "?src=upload")
+    uploader = page.locator(".st-key-cx_upload")
+    assert "up to 25 MB" in uploader.inner_text()
+    uploader.locator("input[type=file]").set_input_files(str(big))
+    refusal = uploader.locator("[role=alert]")
+    refusal.wait_for(timeout=30_000)
+    assert refusal.is_visible() and "must be 25.0MB or smaller" in refusal.inner_text()
+    box = refusal.bounding_box()
+    assert box["width"] > 50 and box["height"] > 10  # written out, not only read to screen readers
