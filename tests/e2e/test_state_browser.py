@@ -228,8 +228,10 @@ def test_an_upload_over_the_limit_says_why(page, app_server, tmp_path):
     big = tmp_path / "big.png"
     with open(big, "wb") as f:
         f.truncate(26 * 1024 * 1024)  # over the 25 MB limit stated beside the uploader
-    open_explorer(page, app_server, "?src=upload")
+    page.goto(f"{app_server}/Convolution_explorer?src=upload")
     uploader = page.locator(".st-key-cx_upload")
+    uploader.wait_for(timeout=90_000)
+    wait_idle(page)
     assert "up to 25 MB" in uploader.inner_text()
     uploader.locator("input[type=file]").set_input_files(str(big))
     refusal = uploader.locator("[role=alert]")
