@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 from PIL import Image
 
 from playground import images, samples
+from playground.bounded_cache import BoundedCache
 
 SOURCES = ("Sample", "Draw", "Upload", "Camera", "Number grid")
 
@@ -24,9 +26,14 @@ class Chosen:
     grid: torch.Tensor | None = None
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource
+def _decoded() -> BoundedCache[Image.Image]:
+    """Decoded uploads for every session, by content, bounded by bytes and age (one object each, never copied)."""
+    return BoundedCache(images.CACHE_BYTES, images.CACHE_SECONDS, size=images.decoded_bytes)
+
+
 def _decode(data: bytes) -> Image.Image:
-    return images.load_image(data)
+    return _decoded().get(hashlib.sha256(data).digest(), lambda: images.load_image(data))
 
 
 def _from_bytes(data: bytes, label: str, prefix: str) -> Chosen | None:
