@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from playground import shapes
-from playground.kernels import Kernel, kernel_tensor
+from playground.kernels import BIAS_LIMIT, Kernel, kernel_tensor
 
 ACTIVATIONS = ("None", "ReLU", "Leaky ReLU", "ELU", "GELU", "Tanh", "Sigmoid")
 POOLS = ("None", "Max", "Average", "LP (L2)")
@@ -187,10 +187,12 @@ def run(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolS
     """Run every stage on a (C, H, W) float image.
 
     Raises:
-        ConfigError: the configuration is impossible (the message says why).
+        ConfigError: the configuration is impossible, or a stage overflows float32 (the message says which).
     """
     if image.ndim != 3:
         raise ConfigError(f"Expected an image of shape (C, H, W), got {tuple(image.shape)}.")
+    if not abs(conv.bias) <= BIAS_LIMIT:  # NaN fails too
+        raise ConfigError(f"The bias must lie between −{BIAS_LIMIT:,.0f} and {BIAS_LIMIT:,.0f}, got {conv.bias}.")
     c_axes = conv_axes(tuple(image.shape[1:]), conv)
     weight, groups = weight_tensor(conv, image.shape[0])
     padded = pad(image, conv)
@@ -199,6 +201,13 @@ def run(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolS
     activated = activate(out, act)
     p_axes = pool_axes(tuple(out.shape[1:]), pooling)
     pooled = pool(activated, pooling)
+    for stage, t in (("padded input", padded), ("convolution", out), ("activation", activated),
+                     ("pooling", pooled)):  # fmt: skip
+        if t is not None and not bool(torch.isfinite(t).all()):
+            raise ConfigError(
+                f"The {stage} overflowed: some of its values are beyond what float32 holds (±3.4·10^38). "
+                "Use smaller kernel weights, bias or input values."
+            )
     notes = []
     for name, axis in zip(("rows", "columns"), c_axes, strict=True):
         if axis.uncovered:

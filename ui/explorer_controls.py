@@ -97,7 +97,7 @@ def settings_sidebar() -> Settings:
             help="Deep-learning libraries compute cross-correlation: they do not flip. Mathematical convolution "
             "rotates the kernel by 180° first.",
         )
-        bias = st.number_input("Bias b", -1000.0, 1000.0, 0.0, step=1.0, key=f"{P}_bias")
+        bias = st.number_input("Bias b", -kernels.BIAS_LIMIT, kernels.BIAS_LIMIT, 0.0, step=1.0, key=f"{P}_bias")
 
         st.header("Stride, padding, dilation")
         stride = _pair("Stride S", 1, 16, 1, "stride")
