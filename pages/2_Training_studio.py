@@ -1,12 +1,11 @@
 """Training studio: build a CNN, train it on FashionMNIST in the background, watch it learn."""
 
-import os
-
 import streamlit as st
 
 from playground import models
 from playground.curve_picture import curves_picture, progress_text
 from playground.runs import ACTIVE, RunError
+from playground.settings import current
 from playground.train_figures import curves_figure
 from ui.common import session_id, setup_page
 from ui.training import (
@@ -20,11 +19,10 @@ from ui.training import (
     sharing_lesson,
 )
 
+setup_page("Training studio", "🏋️")
 # Each redraw of the live view costs the browser ~0.1 s of CPU (Streamlit's own work, plus the picture), and on a
 # laptop that CPU is taken from the run (an interactive plotly chart would cost ~0.3 s).
-LIVE_SECONDS = float(os.environ.get("PLAYGROUND_LIVE_SECONDS") or 3.0)
-
-setup_page("Training studio", "🏋️")
+LIVE_SECONDS = current().live_seconds
 st.title("🏋️ Training studio")
 st.caption("Train a small CNN on FashionMNIST: 60,000 photos of clothes in 10 classes, 28×28 gray pixels.")
 
@@ -32,6 +30,8 @@ data = dataset()
 if data is not None:
     with st.expander(f"The data: found in {data.source}", expanded=False):
         samples_grid(data)
+    if data.note:  # PLAYGROUND_DATA_DIR was set but not used: say so
+        st.warning(data.note)
 
 st.subheader("1 · The network")
 spec = architecture_editor()

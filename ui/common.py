@@ -1,4 +1,4 @@
-"""Page setup shared by every page: title, layout and the projector-friendly style."""
+"""Page setup shared by every page: title, layout, the projector-friendly style, the server's settings."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import uuid
 from pathlib import Path
 
 import streamlit as st
+
+from playground.settings import SettingsError, current
 
 ROOT = Path(__file__).resolve().parents[1]
 # Our own sidebar menu (Streamlit's automatic one is off in .streamlit/config.toml) so labels read well:
@@ -28,9 +30,17 @@ _CSS = """
 
 
 def setup_page(title: str, icon: str) -> None:
-    """Configure the page (wide layout, title) and add the shared style."""
+    """Configure the page (wide layout, title) and add the shared style.
+
+    A mistyped ``PLAYGROUND_*`` variable stops the page here with its sentence (``playground.settings``).
+    """
     st.set_page_config(page_title=f"{title} · CNN Playground", page_icon=icon, layout="wide")
     st.markdown(_CSS, unsafe_allow_html=True)
+    try:
+        current()
+    except SettingsError as e:
+        st.error(f"This server's settings need fixing before the app can run. {e}")
+        st.stop()
     with st.sidebar:
         for path, label, page_icon in PAGES:
             if (ROOT / path).exists():
@@ -41,3 +51,4 @@ def setup_page(title: str, icon: str) -> None:
 def session_id() -> str:
     """A stable id for this browser session (runs and uploads belong to it)."""
     return st.session_state.setdefault("session_id", uuid.uuid4().hex)
+

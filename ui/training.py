@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +11,7 @@ from playground import models
 from playground.data import CLASSES, DataNotFound, FashionMNIST, load_fashion_mnist
 from playground.processes import read_apart
 from playground.runs import RunManager
+from playground.settings import current
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, TrainConfig, resolve_precision
 
 P = "ts"
@@ -51,7 +51,7 @@ def dataset() -> FashionMNIST | None:
 @st.cache_resource
 def run_manager() -> RunManager:
     """One per server: at most PLAYGROUND_MAX_RUNS runs train at once (default: the number of cores)."""
-    return RunManager(int(os.environ.get("PLAYGROUND_MAX_RUNS", 0)) or None)
+    return RunManager(current().max_runs)
 
 
 def _rows(spec: dict) -> pd.DataFrame:
