@@ -7,6 +7,7 @@ from playground.curve_picture import curves_picture, progress_text
 from playground.runs import ACTIVE, RunError
 from playground.settings import current
 from playground.train_figures import curves_figure
+from ui.budget import budget_check
 from ui.common import session_id, setup_page
 from ui.training import (
     P,
@@ -44,6 +45,7 @@ else:
 
 st.subheader("2 · Training settings")
 config = hyperparameters()
+refusal = budget_check(summary, config)  # the estimated memory and time; None within the server's budget
 
 st.subheader("3 · Train")
 manager, sid = run_manager(), session_id()
@@ -51,6 +53,9 @@ manager, sid = run_manager(), session_id()
 
 def start(spec: dict, config, data) -> None:
     """Train's callback: it runs before the script, so this very run already shows the run going."""
+    if refusal is not None:  # the button was disabled, but a crafted request can still click it
+        st.session_state[f"{P}_refused"] = refusal
+        return
     try:
         manager.submit(sid, spec, config, data)
     except RunError as e:
@@ -58,7 +63,7 @@ def start(spec: dict, config, data) -> None:
 
 
 active = manager.active_for(sid)
-ready = data is not None and summary.ok and config is not None
+ready = data is not None and summary.ok and config is not None and refusal is None
 a, b, _ = st.columns([1, 1, 3])
 a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train",
          on_click=start, args=(spec, config, data))  # fmt: skip
