@@ -4,6 +4,7 @@ import streamlit as st
 import torch
 
 from playground.data import CLASSES
+from playground.evaluate import Evaluation
 from playground.figures import map_figure
 from playground.models import feature_maps
 from playground.predict import probabilities
@@ -25,8 +26,10 @@ st.caption(
 download_button(name, ckpt)
 
 data = dataset()
-if data is not None:
-    ev = test_evaluation(ckpt, name + str(id(ckpt)), data.test_images, data.test_labels)
+ev = test_evaluation(ckpt, name + str(id(ckpt)), data.test_images, data.test_labels) if data is not None else None
+if isinstance(ev, str):  # refused, or over its memory or time budget
+    st.error(ev)
+if isinstance(ev, Evaluation):
     st.subheader(f"Test accuracy: {ev.accuracy:.2%}")
     st.markdown(" · ".join(f"{c}: **{a:.0%}**" for c, a in zip(CLASSES, ev.per_class.tolist(), strict=True)))
     a, b = st.columns([3, 2])
@@ -40,9 +43,11 @@ if data is not None:
             caption=[f"#{i}: {CLASSES[data.test_labels[i]]} → {CLASSES[ev.predictions[i]]}" for i in wrong],
         )
 
-st.subheader("Learned filters of the first conv layer")
 first = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
-if first is not None:
+if first is None:
+    st.info("This network has no convolution layer, so there are no learned filters to show.")
+else:
+    st.subheader("Learned filters of the first conv layer")
     st.plotly_chart(
         grid_figure(
             first.weight[:, 0],
@@ -58,6 +63,9 @@ if data is not None:
     c1.plotly_chart(map_figure(x[0] * 255, f"What the model sees: {label}", signed=False, height=300), key=f"{P}_seen")
     c2.plotly_chart(probabilities_figure(probabilities(model, x)), key=f"{P}_probs")
     maps = [(n, t) for n, t in feature_maps(model, x[None]) if t.ndim == 4]
+    if not maps:
+        st.info("This network has no convolution or pooling layer, so there are no feature maps to show.")
+        st.stop()
     layer = st.selectbox("Layer", range(len(maps)), format_func=lambda i: maps[i][0], key=f"{P}_layer")
     n, t = maps[layer]
     st.plotly_chart(grid_figure(t[0], f"{n}: {t.shape[1]} maps of {t.shape[2]}×{t.shape[3]}"), key=f"{P}_maps")

@@ -9,8 +9,9 @@ import streamlit as st
 import torch
 
 from playground.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from playground.evaluate import Evaluation, evaluate
+from playground.evaluate import Evaluation
 from playground.predict import prepare_for_model
+from playground.sandbox import EvaluationRefused, evaluate_apart
 from ui.common import ROOT, session_id
 from ui.image_input import image_input
 from ui.training import run_manager
@@ -57,8 +58,12 @@ def download_button(name: str, ckpt: Checkpoint) -> None:
 
 
 @st.cache_data(max_entries=4, show_spinner="Evaluating on the 10,000 test images…", hash_funcs={Checkpoint: id})
-def test_evaluation(_ckpt: Checkpoint, key: str, _images: torch.Tensor, _labels: torch.Tensor) -> Evaluation:
-    return evaluate(_ckpt.model(), _images, _labels)
+def test_evaluation(_ckpt: Checkpoint, key: str, _images: torch.Tensor, _labels: torch.Tensor) -> Evaluation | str:
+    """Evaluated in a process with a memory and time budget (playground.sandbox); a refusal is its sentence."""
+    try:
+        return evaluate_apart(_ckpt.spec, _ckpt.state_dict, _images, _labels)
+    except EvaluationRefused as e:
+        return str(e)
 
 
 def model_input(test_images: torch.Tensor) -> tuple[str, torch.Tensor]:
