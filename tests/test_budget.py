@@ -56,5 +56,6 @@ def test_costs_grow_with_the_network_and_the_batch():
     assert training_estimate(big).seconds_per_epoch > training_estimate(small).seconds_per_epoch
     assert training_estimate(big, 1024).peak_mb > training_estimate(big, 256).peak_mb
     assert training_estimate(big, 256, 6_000).seconds_per_epoch == pytest.approx(
-        training_estimate(big, 256).seconds_per_epoch / 10)
+        training_estimate(big, 256).seconds_per_epoch / 10
+    )
     assert evaluation_seconds(big) > evaluation_seconds(small) > 0

@@ -111,5 +111,5 @@ def test_a_good_data_dir_has_no_note_and_a_missing_one_is_named_when_nothing_is_
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(nowhere / "env"))
     assert D.find_data_root().note == ""
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(nowhere / "gone"))
-    with pytest.raises(D.DataNotFound, match="PLAYGROUND_DATA_DIR is .*gone, which does not exist"):
+    with pytest.raises(D.DataNotFound, match=r"PLAYGROUND_DATA_DIR is .*gone, which does not exist"):
         D.load_fashion_mnist()

@@ -1,4 +1,4 @@
-"""Evaluation apart from the server: same numbers as in-process, and a slow or greedy network is stopped by its budget."""
+"""Evaluation apart from the server: the numbers of an evaluation here, and a slow or greedy network is stopped."""
 
 import resource
 
@@ -47,7 +47,8 @@ def test_a_slow_network_is_refused_from_its_estimate_without_starting(test_set, 
         raise AssertionError("no process should start")
 
     monkeypatch.setattr(sandbox.CTX, "Process", no_process)
-    with pytest.raises(sandbox.EvaluationRefused, match=r"would take about [\d,]+ s .* over this server's limit of 1 s"):
+    refused = r"would take about [\d,]+ s .* over this server's limit of 1 s"
+    with pytest.raises(sandbox.EvaluationRefused, match=refused):
         sandbox.evaluate_apart(PADDED, build_model(PADDED).state_dict(), *test_set, seconds=1)
 
 
