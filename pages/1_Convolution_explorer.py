@@ -6,7 +6,7 @@ import torch
 from playground import images
 from playground.conv import ConfigError, Stages, run
 from playground.explain import fmt
-from ui.common import setup_page
+from ui.common import plain, setup_page
 from ui.explorer_controls import P, Settings, settings_sidebar
 from ui.image_input import image_input
 from ui.pictures import map_picture, rgb_picture, show_picture
@@ -40,7 +40,7 @@ else:
     prepared = images.prepare(chosen.picture, settings.color, settings.max_side)
     image = prepared.tensor
     (w0, h0), (w1, h1) = prepared.original_size, prepared.size
-    source_note = f"Input: {chosen.label}, {w0}×{h0} px" + (
+    source_note = f"Input: {plain(chosen.label)}, {w0}×{h0} px" + (
         f", downscaled to {w1}×{h1} (working resolution {settings.max_side})." if prepared.downscaled else "."
     )
 if settings.kernel_error:

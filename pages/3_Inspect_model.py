@@ -9,7 +9,7 @@ from playground.figures import map_figure
 from playground.models import feature_maps
 from playground.predict import probabilities
 from playground.train_figures import confusion_figure, grid_figure, probabilities_figure
-from ui.common import setup_page
+from ui.common import plain, setup_page
 from ui.inspect import P, choose_model, download_button, model_input, test_evaluation
 from ui.training import dataset
 
@@ -21,7 +21,8 @@ if chosen is None:
 name, ckpt = chosen
 model = ckpt.model()
 st.caption(
-    f"Inspecting {name}: {ckpt.spec.get('name', 'network')}, {sum(p.numel() for p in model.parameters()):,} parameters."
+    f"Inspecting {plain(name)}: {plain(ckpt.spec.get('name', 'network'))}, "
+    f"{sum(p.numel() for p in model.parameters()):,} parameters."
 )
 download_button(name, ckpt)
 

@@ -1,14 +1,17 @@
-"""Network size limits: refused from the spec's arithmetic alone, on the row where they break, before building."""
+"""Network size limits: refused from the spec's arithmetic alone, on the row where they break, before anything is built;
+and one upload limit, Streamlit's own, that the studio's largest checkpoint fits."""
 
 import io
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 import torch
 
 from playground import limits
+from playground.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from playground.models import PRESETS, SpecError, build_model, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,3 +94,36 @@ def test_a_small_file_describing_a_huge_network_allocates_nothing(name, tmp_path
     message, grown_mb = out.stdout.strip().splitlines()
     assert "cannot be built" in message and "over this server's limit" in message
     assert int(grown_mb) < 50  # the peak resident memory grew by less than 50 MB
+
+
+def test_the_upload_limit_is_streamlits():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == limits.MAX_UPLOAD_MB
+    assert limits.MAX_UPLOAD_BYTES == limits.MAX_UPLOAD_MB * 2**20  # as Streamlit's server counts it
+    from playground import checkpoints, images
+
+    assert checkpoints.MAX_BYTES == images.MAX_BYTES == limits.MAX_UPLOAD_BYTES
+    with pytest.raises(CheckpointError, match=f"over the {limits.MAX_UPLOAD_MB} MB limit"):
+        load_checkpoint(b"PK\x03\x04" + b"\x00" * limits.MAX_UPLOAD_BYTES)
+
+
+def test_the_studios_largest_checkpoint_fits_the_upload_limit():
+    """The largest network the limits allow, with the longest history the studio can make (30 epochs of batches
+    of 32 over 60,000 images), saves under 25,000,000 bytes: under the limit however a browser counts a MB."""
+    # Conv + BatchNorm pairs fill the weights limit with BatchNorm statistics counted, as summarize counts them.
+    bn = {"type": "batchnorm"}
+    spec = {"layers": [conv(96), bn, conv(96), bn, {"type": "maxpool", "kernel": 4}, FLAT,
+                       {"type": "linear", "out_features": 1_200}, {"type": "linear", "out_features": 10}]}  # fmt: skip
+    s = summarize(spec)
+    assert s.ok
+    weights = s.total_params + sum(r.params for r in s.rows if r.type == "batchnorm")
+    assert weights > 0.9 * limits.MAX_WEIGHTS  # close to the limit
+    steps = 30 * (60_000 // 32 + 1)
+    history = {"step": list(range(1, steps + 1)), "loss": [2.302585] * steps, "lr": [0.0030001] * steps,
+               "eval_step": list(range(120)), "test_loss": [0.5] * 120, "test_acc": [0.9] * 120,
+               "final_accuracy": 0.9}  # fmt: skip
+    history["loss"], history["lr"] = [i / 7 for i in range(steps)], [i / 11 for i in range(steps)]  # all distinct
+    config = {"optimizer": "adamw", "lr": 0.003, "batch_size": 32, "epochs": 30}
+    data = save_checkpoint(spec, build_model(spec), config, history)
+    assert len(data) < 25_000_000 <= limits.MAX_UPLOAD_BYTES
+    assert load_checkpoint(data).history["step"][-1] == steps

@@ -13,6 +13,7 @@ from PIL import Image
 
 from playground import images, samples
 from playground.bounded_cache import BoundedCache
+from playground.limits import MAX_UPLOAD_MB
 
 SOURCES = ("Sample", "Draw", "Upload", "Camera", "Number grid")
 
@@ -101,7 +102,7 @@ def image_input(prefix: str) -> Chosen | None:
         chosen = _canvas(prefix)
     elif source == "Upload":
         up = st.file_uploader(
-            "Upload an image (PNG, JPEG, GIF, WebP, BMP, TIFF)",
+            f"Upload an image (PNG, JPEG, GIF, WebP, BMP, TIFF; up to {MAX_UPLOAD_MB} MB)",
             key=f"{prefix}_upload",
             type=["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"],
         )

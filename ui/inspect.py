@@ -10,9 +10,10 @@ import torch
 
 from playground.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from playground.evaluate import Evaluation
+from playground.limits import MAX_UPLOAD_MB
 from playground.predict import prepare_for_model
 from playground.sandbox import EvaluationRefused, evaluate_apart
-from ui.common import ROOT, session_id
+from ui.common import ROOT, plain, session_id
 from ui.image_input import image_input
 from ui.training import run_manager
 
@@ -42,13 +43,14 @@ def choose_model() -> tuple[str, Checkpoint] | None:
         return f"run {len(runs)} of this session", Checkpoint(run.spec, state, config, run.result.history)
     if source.startswith("Bundled"):
         return "the bundled pretrained model", _pretrained(PRETRAINED)
-    up = st.file_uploader("A .pt checkpoint saved by CNN Playground", type=["pt", "pth"], key=f"{P}_upload")
+    up = st.file_uploader(f"A .pt checkpoint saved by CNN Playground (up to {MAX_UPLOAD_MB} MB)", type=["pt", "pth"],
+                          key=f"{P}_upload")  # fmt: skip
     if up is None:
         return None
     try:
         return up.name, _uploaded(up.getvalue())
     except CheckpointError as e:
-        st.error(str(e))
+        st.error(plain(e))  # the message can quote the file's own strings: shown as plain text
         return None
 
 
