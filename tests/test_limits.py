@@ -58,9 +58,9 @@ def test_over_a_limit_is_refused_on_its_row(spec, row, words):
 
 
 def test_at_the_limit_is_accepted():
-    # 6,000,000 weights exactly: Linear 784→7,643 has 784·7,643 + 7,643 = 5,999,755; one more unit passes the limit
-    assert summarize({"layers": [FLAT, {"type": "linear", "out_features": 7_643}]}).ok
-    assert not summarize({"layers": [FLAT, {"type": "linear", "out_features": 7_644}]}).ok
+    # 5,500,000 weights: Linear 784→7,006 has 784·7,006 + 7,006 = 5,499,710; one more unit passes the limit
+    assert summarize({"layers": [FLAT, {"type": "linear", "out_features": 7_006}]}).ok
+    assert not summarize({"layers": [FLAT, {"type": "linear", "out_features": 7_007}]}).ok
 
 
 def _spec_file(spec: dict) -> bytes:
@@ -110,14 +110,20 @@ def test_the_upload_limit_is_streamlits():
 def test_the_studios_largest_checkpoint_fits_the_upload_limit():
     """The largest network the limits allow, with the longest history the studio can make (30 epochs of batches
     of 32 over 60,000 images), saves under 25,000,000 bytes: under the limit however a browser counts a MB."""
-    # Conv + BatchNorm pairs fill the weights limit with BatchNorm statistics counted, as summarize counts them.
+    # Conv + BatchNorm pairs (their statistics count, as summarize counts them), then a Linear as wide as the limit
+    # allows: one unit more and summarize refuses it.
     bn = {"type": "batchnorm"}
-    spec = {"layers": [conv(96), bn, conv(96), bn, {"type": "maxpool", "kernel": 4}, FLAT,
-                       {"type": "linear", "out_features": 1_200}, {"type": "linear", "out_features": 10}]}  # fmt: skip
+    head = [conv(96), bn, conv(96), bn, {"type": "maxpool", "kernel": 4}, FLAT]
+    def weights(s) -> int:
+        return s.total_params + sum(r.params for r in s.rows if r.type == "batchnorm")
+
+    units = (limits.MAX_WEIGHTS - weights(summarize({"layers": head})) - 10) // (96 * 7 * 7 + 1 + 10)
+    spec = {"layers": [*head, {"type": "linear", "out_features": units}, {"type": "linear", "out_features": 10}]}
     s = summarize(spec)
-    assert s.ok
-    weights = s.total_params + sum(r.params for r in s.rows if r.type == "batchnorm")
-    assert weights > 0.9 * limits.MAX_WEIGHTS  # close to the limit
+    assert s.ok and weights(s) > limits.MAX_WEIGHTS - 5_000  # at the limit
+    spec["layers"][-2]["out_features"] += 1
+    assert not summarize(spec).ok
+    spec["layers"][-2]["out_features"] -= 1
     steps = 30 * (60_000 // 32 + 1)
     history = {"step": list(range(1, steps + 1)), "loss": [2.302585] * steps, "lr": [0.0030001] * steps,
                "eval_step": list(range(120)), "test_loss": [0.5] * 120, "test_acc": [0.9] * 120,
