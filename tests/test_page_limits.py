@@ -139,3 +139,18 @@ def test_the_studio_says_which_data_copy_it_used_and_why(tmp_path, monkeypatch):
     st.cache_resource.clear()
     assert any(f"{tmp_path / 'missing'}, which does not exist" in w.value and "using ./data" in w.value
                for w in at.warning)  # fmt: skip
+
+
+def test_an_uploaded_checkpoint_is_evaluated_once_not_on_every_rerun(fake_data, monkeypatch):
+    """Each evaluation is a worker process that may take up to PLAYGROUND_EVAL_SECONDS: once per upload."""
+    import ui.inspect
+
+    calls = []
+    real = ui.inspect.evaluate_apart
+    monkeypatch.setattr(ui.inspect, "evaluate_apart", lambda *a, **k: calls.append(1) or real(*a, **k))
+    at = upload_checkpoint(page("3_Inspect_model.py"), "mine.pt", checkpoint(DEFAULT_SPEC))
+    assert len(calls) == 2  # the bundled model the page opens with, then the upload
+    at.number_input(key="mi_idx").set_value(5).run()
+    at.radio(key="mi_input").set_value("My own image").run()
+    assert not at.exception and any(s.value.startswith("Test accuracy") for s in at.subheader)
+    assert len(calls) == 2

@@ -26,7 +26,7 @@ def _pretrained(path: Path) -> Checkpoint:
     return load_checkpoint(path.read_bytes())
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)  # one object per file: test_evaluation's key stays the same
 def _uploaded(data: bytes) -> Checkpoint:
     return load_checkpoint(data)
 
