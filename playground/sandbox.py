@@ -3,23 +3,28 @@
 An uploaded checkpoint can describe a small but slow network (a 3.7 KB file with padding 137 took the
 server 66 s and 2.8 GB). Here the child is forked from the run machinery's forkserver
 (``playground.processes.CTX``), caps its own address space (``RLIMIT_AS``) at what it starts with plus
-the memory budget, evaluates in batches sized to fit that budget, and is killed when the time budget
-is over. A network whose estimated time is already over the budget is refused without starting.
+the memory budget and its CPU time (``RLIMIT_CPU``, so it ends even if the server dies), evaluates in
+batches sized to fit that budget, and is killed when the time budget is over. A network whose
+estimated time is already over the budget is refused without starting. The child answers over a
+pipe of its own: only ``CTX`` and ``PROCESS_PREFIX`` are borrowed from the run machinery.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import math
 import resource
-import threading
+import signal
 import time
+from multiprocessing.connection import wait
 
 import torch
 
 from playground.budget import evaluation_seconds
 from playground.evaluate import Evaluation, evaluate
 from playground.models import build_model, summarize
-from playground.processes import CTX, PROCESS_PREFIX, relay
+from playground.processes import CTX, PROCESS_PREFIX
 from playground.settings import current
 
 BATCH = 256  # as playground.evaluate: as fast as larger batches here, when the budget allows it
@@ -69,58 +74,74 @@ def evaluate_apart(
             f"Evaluating this network on the {n:,} test images would take about {estimate:,.0f} s "
             f"({summary.total_macs:,} multiply-adds per image), over this server's limit of {seconds:,.0f} s."
         )
-    out = CTX.Queue()
-    args = (spec, state_dict, images, labels, batch_for(summary.activations, memory_mb), memory_mb, out)
+    ours, theirs = CTX.Pipe(duplex=False)
+    args = (spec, state_dict, images, labels, batch_for(summary.activations, memory_mb), memory_mb, seconds, theirs)
     process = CTX.Process(target=_child, args=args, daemon=True, name=PROCESS_PREFIX + "evaluate")
-    timer = threading.Timer(seconds, process.kill)
-    started = time.monotonic()
     try:
         process.start()
-        timer.start()
-        outcome = relay(process, out, on_event=None, task="evaluating the network")
+        theirs.close()  # the child holds its own end: ours reads EOF as soon as the child is gone
+        answer = _answer(ours, process, time.monotonic() + seconds)
     finally:
-        timer.cancel()
         if process.pid is not None:  # started: make sure it is gone
             process.kill()
             process.join(timeout=5)
-        out.close()
-    if isinstance(outcome, BaseException):
-        if time.monotonic() - started >= seconds:
-            raise EvaluationRefused(
-                f"Evaluating this network on the {n:,} test images took over {seconds:,.0f} s, this server's "
-                "limit: it was stopped."
-            )
-        raise EvaluationRefused(str(outcome))
-    r = torch.load(io.BytesIO(outcome), weights_only=True)
+        theirs.close()
+        ours.close()
+    if answer is None:
+        raise EvaluationRefused(
+            f"Evaluating this network on the {n:,} test images took over {seconds:,.0f} s, this server's limit: "
+            "it was stopped."
+        )
+    kind, payload = answer
+    if kind == "error":
+        raise EvaluationRefused(payload)
+    r = torch.load(io.BytesIO(payload), weights_only=True)
     return Evaluation(r["loss"], r["accuracy"], r["per_class"], r["confusion"], r["predictions"])
 
 
-def _limit_memory(extra_mb: int) -> None:
-    """Cap this process's address space at its present size plus ``extra_mb``: past it, allocations fail."""
+def _answer(conn, process, deadline: float) -> tuple[str, object] | None:
+    """The child's one message, a ("error", sentence) if it died without one, or None when the deadline passed."""
+    if not wait([conn, process.sentinel], timeout=max(0.0, deadline - time.monotonic())):
+        return None
+    try:
+        return conn.recv()  # a message sent just before the child exited is still read
+    except (EOFError, OSError):
+        process.join(timeout=5)
+        if process.exitcode == -signal.SIGXCPU:  # over its CPU time, which is over the time budget
+            return None
+        return "error", f"The evaluation process ended unexpectedly (exit code {process.exitcode})."
+
+
+def _limit(extra_mb: int, seconds: float) -> None:
+    """Cap this process's address space at its present size plus ``extra_mb`` (past it, allocations fail), and its
+    CPU time at ``seconds`` on every core torch uses, plus a margin (past it, the kernel ends it)."""
     with open("/proc/self/status") as f:
         size_kb = next(int(line.split()[1]) for line in f if line.startswith("VmSize:"))
     limit = size_kb * 1024 + extra_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    cpu = math.ceil(seconds * torch.get_num_threads()) + 10
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 
 
-def _child(spec, state_dict, images, labels, batch, memory_mb, out) -> None:
+def _child(spec, state_dict, images, labels, batch, memory_mb, seconds, out) -> None:
     try:
-        _limit_memory(memory_mb)
+        _limit(memory_mb, seconds)
         model = build_model(spec)
         model.load_state_dict(state_dict)
         ev = evaluate(model, images, labels, batch_size=batch)
         buf = io.BytesIO()
         torch.save({"loss": ev.loss, "accuracy": ev.accuracy, "per_class": ev.per_class, "confusion": ev.confusion,
                     "predictions": ev.predictions}, buf)  # fmt: skip
-        out.put(("result", buf.getvalue()))
+        message = ("result", buf.getvalue())
     except MemoryError:
-        out.put(("error", f"Evaluating this network needs more than this server's {memory_mb:,} MB for it."))
+        message = ("error", f"Evaluating this network needs more than this server's {memory_mb:,} MB for it.")
     except RuntimeError as e:
         if "alloc" in str(e).lower():  # torch's "DefaultCPUAllocator: can't allocate memory"
-            out.put(("error", f"Evaluating this network needs more than this server's {memory_mb:,} MB for it."))
+            message = ("error", f"Evaluating this network needs more than this server's {memory_mb:,} MB for it.")
         else:
-            out.put(("error", f"The evaluation failed: {type(e).__name__}: {e}"))
+            message = ("error", f"The evaluation failed: {type(e).__name__}: {e}")
     except Exception as e:
-        out.put(("error", f"The evaluation failed: {type(e).__name__}: {e}"))
+        message = ("error", f"The evaluation failed: {type(e).__name__}: {e}")
+    with contextlib.suppress(OSError):  # the server has gone: nobody to tell
+        out.send(message)
     out.close()
-    out.join_thread()

@@ -1,6 +1,7 @@
 """Evaluation apart from the server: the numbers of an evaluation here, and a slow or greedy network is stopped."""
 
 import resource
+import time
 
 import pytest
 import torch
@@ -81,3 +82,14 @@ def test_batches_are_sized_to_the_memory_budget():
 def test_an_impossible_network_is_refused_with_its_reason(test_set):
     with pytest.raises(sandbox.EvaluationRefused, match="cannot be built"):
         sandbox.evaluate_apart({"layers": [{"type": "conv", "out_channels": 10**9}]}, {}, *test_set)
+
+
+def test_the_child_limits_its_own_cpu_time_so_it_ends_even_without_the_server(test_set, monkeypatch):
+    """RLIMIT_CPU: the kernel ends the child (SIGXCPU) whatever happens to the server's timer."""
+    monkeypatch.setattr(budget, "EVAL_SECONDS_PER_MAC", 0.0)
+    monkeypatch.setattr(budget, "EVAL_SECONDS_PER_ACTIVATION", 0.0)
+    real = sandbox._answer
+    monkeypatch.setattr(sandbox, "_answer", lambda conn, process, deadline: real(conn, process, time.monotonic() + 600))
+    images, labels = test_set[0].repeat(20, 1, 1), test_set[1].repeat(20)
+    with pytest.raises(sandbox.EvaluationRefused, match="took over 5 s"):  # 5 s × threads + 10 s of CPU, then SIGXCPU
+        sandbox.evaluate_apart(PADDED, build_model(PADDED).state_dict(), images, labels, seconds=5)
