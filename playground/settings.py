@@ -26,15 +26,16 @@ class Settings:
 
     data_dir: Path | None = None  # PLAYGROUND_DATA_DIR: a folder holding FashionMNIST/raw/
     cache_dir: Path = Path.home() / ".cache" / "cnn-playground"  # PLAYGROUND_CACHE_DIR
-    max_runs: int | None = None  # PLAYGROUND_MAX_RUNS: training runs at once; None: one per core
+    max_runs: int | None = None  # PLAYGROUND_MAX_RUNS: training runs at once; None (or 0): one per core
+    runs_per_browser: int = 1  # PLAYGROUND_RUNS_PER_BROWSER: runs one browser may have queued or training
     live_seconds: float = 3.0  # PLAYGROUND_LIVE_SECONDS: between redraws of a run's live view
     max_network_mb: int = 2000  # PLAYGROUND_MAX_NETWORK_MB: a training process's estimated peak memory
     eval_mb: int = 1024  # PLAYGROUND_EVAL_MB: memory an evaluation process may add to what it starts with
     eval_seconds: float = 60.0  # PLAYGROUND_EVAL_SECONDS: time an evaluation of the test images may take
     runs_dir: Path = Path.home() / ".cache" / "cnn-playground" / "runs"  # PLAYGROUND_RUNS_DIR: finished runs
     keep_runs: int = 200  # PLAYGROUND_KEEP_RUNS: finished runs kept on disk, oldest pruned first
-    keep_days: float = 7.0  # PLAYGROUND_KEEP_DAYS: age after which a kept run is pruned
-    forget_minutes: float = 30.0  # PLAYGROUND_FORGET_MINUTES: a closed session's runs are freed from memory after
+    keep_days: float = 14.0  # PLAYGROUND_KEEP_DAYS: age after which a kept run is pruned
+    forget_minutes: float = 60.0  # PLAYGROUND_FORGET_MINUTES: a closed session's runs are freed from memory after
 
 
 def _whole(env: Mapping[str, str], name: str, default: int | None, lo: int, hi: int, what: str) -> int | None:
@@ -83,7 +84,8 @@ def from_environ(env: Mapping[str, str]) -> Settings:
     return Settings(
         data_dir=_folder(env, "PLAYGROUND_DATA_DIR"),
         cache_dir=cache,
-        max_runs=_whole(env, "PLAYGROUND_MAX_RUNS", None, 1, 64, "training runs at once"),
+        max_runs=_whole(env, "PLAYGROUND_MAX_RUNS", 0, 0, 64, "training runs at once; 0: one per core") or None,
+        runs_per_browser=_whole(env, "PLAYGROUND_RUNS_PER_BROWSER", 1, 1, 100, "runs one browser may have going"),
         live_seconds=_number(env, "PLAYGROUND_LIVE_SECONDS", 3.0, 0.5, 60, "seconds between redraws"),
         # The smallest network's training process alone takes ~400 MB (playground.budget.BASE_MB).
         max_network_mb=_whole(
@@ -93,9 +95,9 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         eval_seconds=_number(env, "PLAYGROUND_EVAL_SECONDS", 60.0, 5, 3600, "seconds an evaluation may take"),
         runs_dir=_folder(env, "PLAYGROUND_RUNS_DIR") or cache / "runs",
         keep_runs=_whole(env, "PLAYGROUND_KEEP_RUNS", 200, 1, 100_000, "finished runs kept on disk"),
-        keep_days=_number(env, "PLAYGROUND_KEEP_DAYS", 7.0, 0.01, 3650, "days a finished run is kept"),
+        keep_days=_number(env, "PLAYGROUND_KEEP_DAYS", 14.0, 0.01, 3650, "days a finished run is kept"),
         forget_minutes=_number(
-            env, "PLAYGROUND_FORGET_MINUTES", 30.0, 1, 10080, "minutes before a closed session's runs are freed"
+            env, "PLAYGROUND_FORGET_MINUTES", 60.0, 1, 10080, "minutes before a closed session's runs are freed"
         ),
     )
 

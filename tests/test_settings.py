@@ -17,7 +17,7 @@ def test_defaults_when_nothing_is_set(tmp_path):
     assert s.max_runs is None and s.live_seconds == 3.0 and s.data_dir is None
     assert s.cache_dir == tmp_path / "cnn-playground" and s.runs_dir == tmp_path / "cnn-playground" / "runs"
     assert s.max_network_mb == 2000 and s.eval_mb == 1024 and s.eval_seconds == 60
-    assert (s.keep_runs, s.keep_days, s.forget_minutes) == (200, 7.0, 30.0)
+    assert (s.keep_runs, s.keep_days, s.forget_minutes, s.runs_per_browser) == (200, 14.0, 60.0, 1)
 
 
 def test_good_values_are_parsed(tmp_path):
@@ -26,18 +26,21 @@ def test_good_values_are_parsed(tmp_path):
         "PLAYGROUND_CACHE_DIR": str(tmp_path / "c"), "PLAYGROUND_MAX_NETWORK_MB": "4000",
         "PLAYGROUND_RUNS_DIR": str(tmp_path / "r"), "PLAYGROUND_KEEP_RUNS": "10", "PLAYGROUND_KEEP_DAYS": "0.5",
         "PLAYGROUND_FORGET_MINUTES": "5", "PLAYGROUND_EVAL_MB": "512", "PLAYGROUND_EVAL_SECONDS": "20",
+        "PLAYGROUND_RUNS_PER_BROWSER": "2",
     })  # fmt: skip
     assert (s.max_runs, s.live_seconds, s.max_network_mb, s.keep_runs, s.keep_days) == (3, 1.5, 4000, 10, 0.5)
     assert s.data_dir == tmp_path and s.cache_dir == tmp_path / "c" and s.runs_dir == tmp_path / "r"
-    assert (s.forget_minutes, s.eval_mb, s.eval_seconds) == (5.0, 512, 20.0)
+    assert (s.forget_minutes, s.eval_mb, s.eval_seconds, s.runs_per_browser) == (5.0, 512, 20.0, 2)
     assert S.from_environ({"PLAYGROUND_MAX_RUNS": ""}).max_runs is None  # empty is unset
+    assert S.from_environ({"PLAYGROUND_MAX_RUNS": "0"}).max_runs is None  # 0: one per core, as it always meant
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
     [
         ("PLAYGROUND_MAX_RUNS", "-1"),  # queued every run forever
-        ("PLAYGROUND_MAX_RUNS", "0"),
+        ("PLAYGROUND_MAX_RUNS", "65"),
+        ("PLAYGROUND_RUNS_PER_BROWSER", "0"),
         ("PLAYGROUND_MAX_RUNS", "abc"),
         ("PLAYGROUND_MAX_RUNS", "2.5"),
         ("PLAYGROUND_MAX_RUNS", "1e9"),
