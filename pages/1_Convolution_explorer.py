@@ -6,11 +6,12 @@ import torch
 from playground import images
 from playground.conv import ConfigError, Stages, run
 from playground.explain import fmt
-from ui.common import plain, setup_page
+from ui.common import setup_page
 from ui.explorer_controls import P, Settings, settings_sidebar
 from ui.image_input import image_input
 from ui.pictures import map_picture, rgb_picture, show_picture
 from ui.step_through import step_through
+from ui.text import plain
 
 setup_page("Convolution explorer", "🔍")
 st.title("🔍 Convolution explorer")

@@ -9,8 +9,9 @@ from playground.figures import map_figure
 from playground.models import feature_maps
 from playground.predict import probabilities
 from playground.train_figures import confusion_figure, grid_figure, probabilities_figure
-from ui.common import plain, setup_page
+from ui.common import setup_page
 from ui.inspect import P, choose_model, download_button, model_input, test_evaluation
+from ui.text import plain
 from ui.training import dataset
 
 setup_page("Inspect a model", "🔬")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
@@ -52,17 +51,3 @@ def setup_page(title: str, icon: str) -> None:
 def session_id() -> str:
     """A stable id for this browser session (runs and uploads belong to it)."""
     return st.session_state.setdefault("session_id", uuid.uuid4().hex)
-
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
-
-
-def plain(text: object) -> str:
-    """``text`` (a file or network name) made to show literally inside Streamlit's markdown.
-
-    Markdown punctuation is backslash-escaped, so an image, link or LaTeX is shown, never fetched or rendered;
-    a zero-width space after each colon stops Streamlit's ``:icon:`` and ``:color[...]`` directives (escaping the
-    colon does not: ``\\:material/home:`` still became an icon in Chromium) and web-address autolinks;
-    line breaks become spaces.
-    """
-    return " ".join(_MARKDOWN.sub(r"\\\1", str(text)).replace(":", ":\u200b").split())

@@ -13,8 +13,9 @@ from playground.evaluate import Evaluation
 from playground.limits import MAX_UPLOAD_MB
 from playground.predict import prepare_for_model
 from playground.sandbox import EvaluationRefused, evaluate_apart
-from ui.common import ROOT, plain, session_id
+from ui.common import ROOT, session_id
 from ui.image_input import image_input
+from ui.text import plain
 from ui.training import run_manager
 
 P = "mi"
