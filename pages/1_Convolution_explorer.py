@@ -28,7 +28,6 @@ from ui.step_through import move, reverse_view, selected_cell, step_through
 from ui.text import plain
 
 PAGE = "explorer"
-MAX_UPLOAD_MB = 25
 RGB_NAMES = ("red", "green", "blue")
 GROUPS = ("Image", "Kernel", "Stride · padding", "Activation", "Pooling")
 
@@ -55,7 +54,7 @@ if present:  # the controls in a bar of popovers, so the maps get the whole widt
     bar = present_bar([1, 1, 1.3, 1.1, 1, 0.5, 2.4, 0.5], on_present=_presenting)
     popovers = {title: cell.popover(title, width="stretch") for cell, title in zip(bar, GROUPS, strict=False)}
     with popovers["Image"]:
-        chosen = image_input(P, MAX_UPLOAD_MB)
+        chosen = image_input(P)
     settings = read_settings(popovers.get)
     notice(PAGE)
 else:
@@ -68,7 +67,7 @@ else:
     notice(PAGE)
     left, right = st.columns([1, 2], gap="large")
     with left:
-        chosen = image_input(P, MAX_UPLOAD_MB)
+        chosen = image_input(P)
 
 if chosen is None:
     st.info("Choose an image to start: upload one, take a photo, or pick a sample.")

@@ -1,13 +1,13 @@
 """Training studio: build a CNN, train it on FashionMNIST in the background, watch it learn."""
 
-import os
-
 import streamlit as st
 
 from playground import models
 from playground.curve_picture import curves_picture, progress_text
 from playground.runs import ACTIVE, RunError
+from playground.settings import current
 from playground.train_figures import curves_figure
+from ui.budget import budget_check
 from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.run_status import run_status
@@ -25,15 +25,14 @@ from ui.training import (
     sharing_lesson,
 )
 
-# Each redraw of the live view costs the browser ~0.1 s of CPU (Streamlit's own work, plus the picture), and on a
-# laptop that CPU is taken from the run (an interactive plotly chart would cost ~0.3 s).
-LIVE_SECONDS = float(os.environ.get("PLAYGROUND_LIVE_SECONDS") or 3.0)
-
 PAGE = "studio"
 first_visit = "_visited_studio" not in st.session_state
 restore(PAGE, FIELDS)
-if setup_page("Training studio", "🏋️"):
+if setup_page("Training studio", "🏋️"):  # (stops with a sentence if a PLAYGROUND_* setting is mistyped)
     present_bar([6])
+# Each redraw of the live view costs the browser ~0.1 s of CPU (Streamlit's own work, plus the picture), and on a
+# laptop that CPU is taken from the run (an interactive plotly chart would cost ~0.3 s).
+LIVE_SECONDS = current().live_seconds
 manager, sid = run_manager(), browser_id()
 if first_visit and not st.query_params and (going := manager.active_for(sid)) is not None:
     seed_from_run(going.spec, going.config)  # opened afresh while this browser's run trains: show its settings
@@ -45,6 +44,8 @@ data = dataset()
 if data is not None:
     with st.expander(f"The data: found in {data.source}", expanded=False):
         samples_grid(data)
+    if data.note:  # PLAYGROUND_DATA_DIR was set but not used: say so
+        st.warning(data.note)
 
 st.subheader("1 · The network")
 spec = architecture_editor()
@@ -57,12 +58,16 @@ else:
 
 st.subheader("2 · Training settings")
 config = hyperparameters()
+refusal = budget_check(summary, config)  # the estimated memory and time; None within the server's budget
 
 st.subheader("3 · Train")
 
 
 def start(spec: dict, config, data) -> None:
     """Train's callback: it runs before the script, so this very run already shows the run going."""
+    if refusal is not None:  # the button was disabled, but a crafted request can still click it
+        st.session_state[f"{P}_refused"] = refusal
+        return
     try:
         manager.submit(sid, spec, config, data)
     except RunError as e:
@@ -70,7 +75,7 @@ def start(spec: dict, config, data) -> None:
 
 
 active = manager.active_for(sid)
-ready = data is not None and summary.ok and config is not None
+ready = data is not None and summary.ok and config is not None and refusal is None
 a, b, _ = st.columns([1, 1, 3])
 a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train",
          on_click=start, args=(spec, config, data))  # fmt: skip

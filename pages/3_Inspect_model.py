@@ -4,6 +4,7 @@ import streamlit as st
 import torch
 
 from playground.data import CLASSES
+from playground.evaluate import Evaluation
 from playground.figures import map_figure
 from playground.models import feature_maps
 from playground.predict import probabilities
@@ -34,8 +35,12 @@ st.caption(
 download_button(name, ckpt)
 
 data = dataset()
+ev = None
 if data is not None:
     ev = test_evaluation(ckpt, f"{key}|{data.source}|{len(data.test_labels)}", data.test_images, data.test_labels)
+if isinstance(ev, str):  # refused, or over its memory or time budget
+    st.error(ev)
+if isinstance(ev, Evaluation):
     st.subheader(f"Test accuracy: {ev.accuracy:.2%}")
     st.markdown(" · ".join(f"{c}: **{a:.0%}**" for c, a in zip(CLASSES, ev.per_class.tolist(), strict=True)))
     a, b = st.columns([3, 2])
@@ -49,9 +54,11 @@ if data is not None:
             caption=[f"#{i}: {CLASSES[data.test_labels[i]]} → {CLASSES[ev.predictions[i]]}" for i in wrong],
         )
 
-st.subheader("Learned filters of the first conv layer")
 first = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
-if first is not None:
+if first is None:
+    st.info("This network has no convolution layer, so there are no learned filters to show.")
+else:
+    st.subheader("Learned filters of the first conv layer")
     chart(
         grid_figure(
             first.weight[:, 0],
@@ -68,6 +75,10 @@ if data is not None:
           key=f"{P}_seen")  # fmt: skip
     chart(probabilities_figure(probabilities(model, x)), where=c2, key=f"{P}_probs")
     maps = [(n, t) for n, t in feature_maps(model, x[None]) if t.ndim == 4]
+    if not maps:
+        st.info("This network has no convolution or pooling layer, so there are no feature maps to show.")
+        publish(PAGE, FIELDS)
+        st.stop()
     st.session_state[f"{P}_layer"] = min(st.session_state[f"{P}_layer"], len(maps) - 1)
     layer = st.selectbox("Layer", range(len(maps)), format_func=lambda i: maps[i][0], key=f"{P}_layer",
                          persist_state="session")  # fmt: skip

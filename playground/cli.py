@@ -15,6 +15,7 @@ import torch
 from playground.checkpoints import save_checkpoint
 from playground.data import DataNotFound, load_fashion_mnist
 from playground.models import PRESETS
+from playground.settings import current
 from playground.train import PRECISIONS, Diverged, Eval, TrainConfig, resolve_precision, train
 
 
@@ -32,9 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="default: every core (no web page to serve)")
     args = p.parse_args(argv)
     try:
+        current()  # a mistyped PLAYGROUND_* variable is refused before anything starts
         config = TrainConfig(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
                              train_size=args.train_size, threads=args.threads, precision=args.precision)  # fmt: skip
-    except ValueError as e:
+    except ValueError as e:  # SettingsError is one
         print(f"error: {e}", file=sys.stderr)
         return 2
     start = time.perf_counter()

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from playground import shapes
 from playground.failures import Failure, check_filter_sizes, check_lp_padding, plural
-from playground.kernels import Kernel, kernel_tensor
+from playground.kernels import BIAS_LIMIT, Kernel, kernel_tensor
 
 ACTIVATIONS = ("None", "ReLU", "Leaky ReLU", "ELU", "GELU", "Tanh", "Sigmoid")
 POOLS = ("None", "Max", "Average", "LP (L2)")
@@ -231,10 +231,14 @@ def run(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolS
     """Run every stage on a (C, H, W) float image.
 
     Raises:
-        ConfigError: the configuration is impossible: the first failing stage in pipeline order.
+        ConfigError: the configuration is impossible (the first failing stage in pipeline order), or a stage
+            overflows float32 (the message says which).
     """
     if image.ndim != 3:
         raise _refused("input", f"expected an image of shape (C, H, W), got {tuple(image.shape)}")
+    if not abs(conv.bias) <= BIAS_LIMIT:  # NaN fails too
+        raise _refused("convolution", f"the bias must lie between −{BIAS_LIMIT:,.0f} and {BIAS_LIMIT:,.0f}, "
+                       f"got {conv.bias}")  # fmt: skip
     padded = pad(image, conv)
     weight, groups = weight_tensor(conv, image.shape[0])
     c_axes = conv_axes(tuple(image.shape[1:]), conv)
@@ -243,6 +247,11 @@ def run(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolS
     activated = activate(out, act)
     p_axes = pool_axes(tuple(out.shape[1:]), pooling)
     pooled = pool(activated, pooling)
+    for stage, t in (("padded input", padded), ("convolution", out), ("activation", activated),
+                     ("pooling", pooled)):  # fmt: skip
+        if t is not None and not bool(torch.isfinite(t).all()):
+            raise _refused(stage.split()[0], f"the {stage} overflowed: some of its values are beyond what float32 "
+                           "holds (±3.4·10^38)", "Use smaller kernel weights, bias or input values.")  # fmt: skip
     notes = []
     for name, axis in zip(("row", "column"), c_axes, strict=True):
         if n := axis.uncovered:

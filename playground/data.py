@@ -1,6 +1,7 @@
 """FashionMNIST: find it (env var, ./data, Debian's package, download), load it as uint8 tensors, verify it.
 
-Run ``python -m playground.data`` before class: it says where the data was found and checks it.
+Run ``python -m playground.data`` before class: it says where the data was found (and why there, when
+``PLAYGROUND_DATA_DIR`` could not be used) and checks it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
+
+from playground.settings import SettingsError, current
 
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -43,6 +46,7 @@ class DataNotFound(RuntimeError):
 class DataLocation:
     root: Path  # what torchvision.datasets.FashionMNIST(root=...) reads
     source: str
+    note: str = ""  # why this copy, when PLAYGROUND_DATA_DIR was set but could not be used
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +58,7 @@ class FashionMNIST:
     test_images: torch.Tensor
     test_labels: torch.Tensor
     source: str
+    note: str = ""  # as DataLocation.note
 
 
 def _complete(root: Path) -> bool:
@@ -62,10 +67,18 @@ def _complete(root: Path) -> bool:
 
 
 def cache_dir() -> Path:
-    if os.environ.get("PLAYGROUND_CACHE_DIR"):
-        return Path(os.environ["PLAYGROUND_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "cnn-playground"
+    return current().cache_dir
+
+
+def _missing(root: Path) -> str:
+    """Why ``root`` holds no usable copy, in words."""
+    if not root.exists():
+        return "which does not exist"
+    if not root.is_dir():
+        return "which is not a folder"
+    raw = root / "FashionMNIST" / "raw"
+    absent = [f for f in FILES if not (raw / f).is_file()]
+    return f"where {raw} lacks {', '.join(absent)}"
 
 
 def _from_debian(debian_dir: Path) -> Path | None:
@@ -85,19 +98,24 @@ def _from_debian(debian_dir: Path) -> Path | None:
 
 
 def find_data_root(debian_dir: Path | None = None) -> DataLocation | None:
-    """Where the data is: PLAYGROUND_DATA_DIR, then ./data, then Debian's package (unpacked to the cache)."""
+    """Where the data is: PLAYGROUND_DATA_DIR, then ./data, then Debian's package (unpacked to the cache).
+
+    When PLAYGROUND_DATA_DIR is set but holds no complete copy, the copy found next says so in its ``note``.
+    """
     debian_dir = debian_dir or DEBIAN_DIR
-    env = os.environ.get("PLAYGROUND_DATA_DIR")
-    if env and _complete(Path(env)):
-        return DataLocation(Path(env).resolve(), f"PLAYGROUND_DATA_DIR={env}")
+    env = current().data_dir
+    if env is not None and _complete(env):
+        return DataLocation(env.resolve(), f"PLAYGROUND_DATA_DIR={env}")
+    note = f"PLAYGROUND_DATA_DIR is {env}, {_missing(env)}, so it was not used" if env is not None else ""
     if _complete(Path("data")):
-        return DataLocation(Path("data").resolve(), "./data")
+        return DataLocation(Path("data").resolve(), "./data", note and f"{note}: using ./data instead.")
     try:
         root = _from_debian(debian_dir)
     except OSError:
         root = None
     if root is not None:
-        return DataLocation(root, f"Debian package dataset-fashion-mnist ({debian_dir})")
+        source = f"Debian package dataset-fashion-mnist ({debian_dir})"
+        return DataLocation(root, source, note and f"{note}: using the {source} instead.")
     return None
 
 
@@ -138,10 +156,11 @@ def load_fashion_mnist(
     """
     location = find_data_root(debian_dir)
     if location is not None:
-        return read(location, False)
+        return replace(read(location, False), note=location.note)
+    env = current().data_dir
     if not download:
-        raise DataNotFound(HOW_TO_GET_IT)
-    target = Path(os.environ.get("PLAYGROUND_DATA_DIR") or "data").resolve()
+        raise DataNotFound(HOW_TO_GET_IT + (f"\n\nPLAYGROUND_DATA_DIR is {env}, {_missing(env)}." if env else ""))
+    target = (env or Path("data")).resolve()
     return read(DataLocation(target, f"downloaded to {target}"), True)
 
 
@@ -159,12 +178,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--download", action="store_true", help="download it with torchvision if not found")
     args = parser.parse_args(argv)
     try:
+        current()
+    except SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
         data = load_fashion_mnist(download=args.download)
     except DataNotFound as e:
         print(e)
         return 1
     location = find_data_root()
     print(f"FashionMNIST found: {data.source}")
+    if data.note:
+        print(f"  Note: {data.note}")
     ok = True
     for name, labels in (("train", data.train_labels), ("test", data.test_labels)):
         counts = torch.bincount(labels, minlength=10).tolist()

@@ -11,10 +11,21 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from playground.depth import declared_bits, to_8bit
+from playground.limits import MAX_UPLOAD_BYTES
+
 FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")  # Pillow's plug-in names
 _ALSO = ("MPO",)  # Pillow's JPEG plug-in names the multi-picture JPEGs of many phone cameras so
-MAX_BYTES = 25 * 1024 * 1024
+MAX_BYTES = MAX_UPLOAD_BYTES  # the one upload limit, Streamlit's own (playground.limits)
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo decodes to ~120 MB: enough for any camera, not a bomb
+# Float, 32-bit and 16-bit images decode to 2-4 bytes a pixel before becoming 8-bit, and a tiny compressed
+# file can declare them (285 KB for 39.6 megapixels of float took ~1 GB): no camera makes them, so less.
+MAX_WIDE_PIXELS = 10_000_000
+WIDE_MODES = ("F", "I", "I;16", "I;16L", "I;16B", "I;16N", "I;32", "I;32L", "I;32B")
+# The server's cache of decoded uploads (ui.image_input): the largest picture (40 megapixels of RGB, 160 MB as
+# Pillow holds it) fits once; an upload not seen for 10 minutes is let go.
+CACHE_BYTES = 256 * 2**20
+CACHE_SECONDS = 600.0
 MAX_SIDE = 20_000
 GRID_SIDE = 16
 GRID_LIMIT = 10_000  # integer kernels over such grids sum below 2**24, which float32 holds exactly
@@ -47,10 +58,13 @@ def _what_is_it(data: bytes) -> str:
     return "it looks like text" if printable >= 0.95 * len(text) else "its contents match no picture format"
 
 
-def _refuse_size(width: int, height: int) -> None:
-    if not (0 < width * height <= MAX_PIXELS and max(width, height) <= MAX_SIDE):
+def _refuse_size(width: int, height: int, mode: str = "RGB") -> None:
+    wide = mode in WIDE_MODES or mode.startswith("I;")
+    limit = MAX_WIDE_PIXELS if wide else MAX_PIXELS
+    if not (0 < width * height <= limit and max(width, height) <= MAX_SIDE):
+        kind = " for a float, 16- or 32-bit image" if wide else ""
         raise ImageError(
-            f"The image declares {width}×{height} pixels, outside the limit of {MAX_PIXELS // 1_000_000} megapixels "
+            f"The image declares {width}×{height} pixels, outside the limit of {limit // 1_000_000} megapixels{kind} "
             f"and {MAX_SIDE:,} pixels a side, so it was refused before decoding. Shrink it and upload it again."
         )
 
@@ -78,40 +92,6 @@ def _open(data: bytes) -> Image.Image:
     raise ImageError(f"This file is in the {kind} format, which is not supported. {HELP}")
 
 
-def _declared_bits(image: Image.Image) -> int:
-    """Bits per sample as the file states it, 0 if unknown (a 12-bit TIFF opens as "I;16" with values to 4095)."""
-    bits = getattr(image, "tag_v2", {}).get(258)  # BitsPerSample; only TIFFs have tags
-    bits = bits[0] if isinstance(bits, tuple) and bits else bits
-    if isinstance(bits, int) and 1 <= bits <= 16:
-        return bits
-    return 16 if image.mode.startswith("I;16") else 0
-
-
-def _to_8bit(image: Image.Image, bits: int) -> Image.Image:
-    """Scale integer or float grayscale to "L": by the bit depth when the values fit it, else by min..max.
-
-    Pillow's own ``convert("L")`` clips at 255, which turns most 16-bit pictures white.
-    """
-    arr = np.asarray(image)  # (H, W)
-    if image.mode == "F":
-        finite = np.isfinite(arr)
-        lo, hi = (float(arr[finite].min()), float(arr[finite].max())) if finite.any() else (0.0, 0.0)
-        arr = np.nan_to_num(arr.astype(np.float32), nan=lo, posinf=hi, neginf=lo)
-        scaled = (arr - np.float32(lo)) * np.float32(255.0 / ((hi - lo) or 1.0))
-        return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), "L")
-    lo, hi = int(arr.min()), int(arr.max())
-    if not bits and image.mode == "I" and lo >= 0 and hi <= 65535:
-        bits = 16  # an "I" image holding 16-bit data (older Pillows opened 16-bit PNGs that way)
-    if bits and lo >= 0 and hi < (1 << bits):
-        full = (1 << bits) - 1
-        lut = ((np.arange(full + 1, dtype=np.int64) * 255 + full // 2) // full).astype(np.uint8)
-        return Image.fromarray(lut[arr], "L")  # a table lookup: no wide temporary copy of a big image
-    # No known depth, or values outside it (signed or 32-bit data): stretch the values present.
-    span = max(hi - lo, 1)
-    scaled = ((arr.astype(np.int64) - lo) * 255 + span // 2) // span
-    return Image.fromarray(scaled.astype(np.uint8), "L")
-
-
 def _over_white(image: Image.Image, gray: bool) -> Image.Image:
     """Composite an image with alpha (or a transparent colour) over white: what a viewer shows."""
     rgba = image.convert("RGBA")
@@ -131,7 +111,7 @@ def _normalise_mode(image: Image.Image, bits: int) -> Image.Image:
     if mode == "1":
         return image.convert("L")  # 0 and 255
     if mode in ("I", "F") or mode.startswith("I;16"):
-        return _to_8bit(image, bits)
+        return to_8bit(image, bits)
     return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV, RGBX
 
 
@@ -166,8 +146,8 @@ def load_image(data: bytes) -> Image.Image:
         try:
             if opened.format not in FORMATS + _ALSO:  # a second lock behind formats= in _open
                 raise ImageError(f"This file is in the {opened.format} format, which is not supported. {HELP}")
-            _refuse_size(*opened.size)
-            bits = _declared_bits(opened)
+            _refuse_size(*opened.size, opened.mode)
+            bits = declared_bits(opened)
             opened.seek(0)  # first frame of an animation
             opened.load()
             try:
@@ -181,6 +161,11 @@ def load_image(data: bytes) -> Image.Image:
             raise ImageError(f"This image file is damaged or truncated and cannot be read ({e}). {HELP}") from None
         finally:
             opened.close()
+
+
+def decoded_bytes(image: Image.Image) -> int:
+    """Memory a decoded image holds: Pillow keeps "L" in 1 byte a pixel and "RGB" in 4."""
+    return image.width * image.height * (1 if image.mode == "L" else 4)
 
 
 @dataclass(frozen=True, eq=False)

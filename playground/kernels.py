@@ -7,6 +7,10 @@ import math
 import torch
 
 Kernel = tuple[tuple[float, ...], ...]
+# Typed weights and the bias stay within ±1,000: larger teach nothing more, and so every stage stays far inside
+# float32 (11·11·3 products of 10,000 × 1,000 is 3.6·10^9; L2 pooling squares it: ~10^21 ≪ 3.4·10^38).
+WEIGHT_LIMIT = 1000.0
+BIAS_LIMIT = 1000.0
 
 # Fixed 3×3 kernels from image processing. Each is written as the cross-correlation weights that
 # deep-learning libraries apply (no flip), so Sobel x responds positively to dark→bright edges.
@@ -91,7 +95,8 @@ def parse_kernel(rows: list[list[object]]) -> Kernel:
     """Validate typed values (a rectangular grid of numbers, sides 1..11) into a kernel.
 
     Raises:
-        ValueError: ragged rows, empty cells, non-numbers, NaN/infinity or a side outside 1..11.
+        ValueError: ragged rows, empty cells, non-numbers, NaN/infinity, a value beyond ±WEIGHT_LIMIT or a side
+            outside 1..11.
     """
     if not rows or not all(rows):
         raise ValueError("The kernel is empty: type at least one number.")
@@ -110,6 +115,9 @@ def parse_kernel(rows: list[list[object]]) -> Kernel:
                 raise ValueError(f"Row {i + 1}, column {j + 1} holds {v!r}, which is not a number.") from None
             if not math.isfinite(x):
                 raise ValueError(f"Row {i + 1}, column {j + 1} must be a finite number, got {v!r}.")
+            if abs(x) > WEIGHT_LIMIT:
+                raise ValueError(f"Row {i + 1}, column {j + 1} holds {v!r}: weights must lie between "
+                                 f"−{WEIGHT_LIMIT:,.0f} and {WEIGHT_LIMIT:,.0f}.")  # fmt: skip
             parsed.append(x)
         out.append(tuple(parsed))
     return tuple(out)

@@ -1,18 +1,20 @@
 """Network specs as plain data, the modules they build, and the table that explains them.
 
 A spec is ``{"name": str, "layers": [{"type": "conv", "out_channels": 16, ...}, ...]}``: plain
-types, so it fits in a checkpoint and a URL. Every size comes from ``playground.shapes``.
+types, so it fits in a checkpoint and a URL. Every size comes from ``playground.shapes``; a spec over
+``playground.limits`` is refused by ``summarize`` before anything is built.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from playground import shapes
+from playground import limits, shapes
 from playground.presets import DEFAULT_SPEC, PRESETS  # noqa: F401 (re-exported: part of this module's contract)
 
 MEAN, STD = 0.2860, 0.3530  # FashionMNIST pixel statistics on the [0, 1] scale
@@ -85,6 +87,11 @@ class Summary:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def activations(self) -> int:
+        """Numbers one image makes across every layer's output: what its feature maps hold."""
+        return sum(math.prod(r.output_shape) for r in self.rows)
+
     def __iter__(self):
         return iter(self.rows)
 
@@ -108,8 +115,8 @@ def _n(x: int) -> str:
 
 def _row(i: int, layer: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
     """Describe layer ``i`` on input ``shape``; raises SpecError (or ValueError from shapes) if impossible."""
-    if not isinstance(layer, dict) or layer.get("type") not in LAYER_TYPES:
-        kind = layer.get("type") if isinstance(layer, dict) else layer
+    kind = layer.get("type") if isinstance(layer, dict) else layer
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:  # a str first: a list or dict is not even hashable
         raise SpecError(f"Unknown layer type {kind!r}; choose one of {', '.join(LAYER_TYPES)}.")
     kind = layer["type"]
     spatial = len(shape) == 3
@@ -150,6 +157,8 @@ def _row(i: int, layer: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[i
             raise SpecError(f"A Linear layer needs a flat vector: add a Flatten before it (it gets {shape}).")
         n_in, o = shape[0], _int(layer, "out_features", 1)
         declared = layer.get("in_features")
+        if declared is not None:
+            declared = _int(layer, "in_features", 1)
         if declared is not None and declared != n_in:
             raise SpecError(f"Linear expects {_n(declared)} inputs but receives {_n(n_in)}. "
                             f"Set in_features to {n_in} or leave it automatic.")  # fmt: skip
@@ -170,7 +179,11 @@ def _row(i: int, layer: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[i
 
 
 def summarize(spec: dict, input_shape: tuple[int, ...] = (1, 28, 28)) -> Summary:
-    """One row per layer, with shapes, formulas, parameters and MACs; an impossible spec is reported, not raised."""
+    """One row per layer, with shapes, formulas, parameters and MACs; an impossible spec is reported, not raised.
+
+    A spec over a limit of ``playground.limits`` (layers, weights, activations or multiply-adds per image) is
+    reported the same way, on the row where it crosses the limit, from the arithmetic alone.
+    """
     rows: list[LayerRow] = []
     shape = tuple(input_shape)
     layers = spec.get("layers") if isinstance(spec, dict) else None
@@ -178,11 +191,15 @@ def summarize(spec: dict, input_shape: tuple[int, ...] = (1, 28, 28)) -> Summary
         return Summary((), 0, 0, shape, "The spec needs a non-empty list of layers.", 0)
     for i, layer in enumerate(layers):
         try:
-            row, shape = _row(i, layer, shape)
+            row, new_shape = _row(i, layer, shape)
+            too_big = limits.network_error([*rows, row], i)
+            if too_big:
+                raise SpecError(too_big)
         except ValueError as e:  # SpecError, or a size rule from playground.shapes
             return Summary(tuple(rows), sum(r.params for r in rows), sum(r.macs for r in rows), shape,
                            f"Layer {i + 1}: {e}", i)  # fmt: skip
         rows.append(row)
+        shape = new_shape
     return Summary(tuple(rows), sum(r.params for r in rows), sum(r.macs for r in rows), shape)
 
 

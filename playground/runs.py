@@ -1,6 +1,6 @@
 """Background training runs for a shared server: one active run per owner, a few at once, the rest queued, kept on disk.
 
-The page keeps one ``RunManager`` per server process (``RunManager.from_environment()``) and reads
+The page keeps one ``RunManager`` per server process (``RunManager.from_settings()``) and reads
 ``Run.snapshot()`` from a fragment. Each run (``playground.run``, which lists the statuses) trains in
 its own process, so the page's redraws never compete with it for Python's interpreter lock.
 
@@ -33,11 +33,12 @@ import time
 from pathlib import Path
 
 from playground.checkpoints import save_checkpoint
-from playground.data import FashionMNIST, cache_dir
+from playground.data import FashionMNIST
 from playground.models import with_dropout
 from playground.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
 from playground.run_queue import fair_order, waits
 from playground.run_store import RunStore, problem
+from playground.settings import Settings, current
 from playground.train import TrainConfig, TrainResult, default_threads
 
 
@@ -69,19 +70,15 @@ class RunManager:
             self._load()
 
     @classmethod
-    def from_environment(cls, environ=None) -> RunManager:
-        """A manager set by the lecturer's environment variables (the README's Settings table).
+    def from_settings(cls, settings: Settings | None = None) -> RunManager:
+        """A manager set by the lecturer's settings (``playground.settings``; the README's Settings table).
 
         Raises:
-            ValueError: a variable is not a number in range; the sentence names it.
+            SettingsError: a variable is mistyped; the sentence names it.
         """
-        env = os.environ if environ is None else environ
-        return cls(_setting(env, "PLAYGROUND_MAX_RUNS", 0) or None,
-                   env.get("PLAYGROUND_RUNS_DIR", "").strip() or cache_dir() / "runs",
-                   max_per_owner=_setting(env, "PLAYGROUND_RUNS_PER_BROWSER", 1, minimum=1),
-                   keep_runs=_setting(env, "PLAYGROUND_KEEP_RUNS", 200, minimum=1),
-                   keep_days=_setting(env, "PLAYGROUND_KEEP_DAYS", 14.0, float),
-                   forget_minutes=_setting(env, "PLAYGROUND_FORGET_MINUTES", 60.0, float))  # fmt: skip
+        s = settings or current()
+        return cls(s.max_runs or None, s.runs_dir, max_per_owner=s.runs_per_browser, keep_runs=s.keep_runs,
+                   keep_days=s.keep_days, forget_minutes=s.forget_minutes)  # fmt: skip
 
     def submit(self, owner: str, spec: dict, config: TrainConfig, data: FashionMNIST) -> Run:
         """Queue a run for ``owner``; it starts as soon as a slot is free.
@@ -251,18 +248,3 @@ def _images(run: Run) -> int:
     """How many images ``run`` trains in all: its training set (or subset) times its epochs."""
     n = len(run.data.train_labels) if run.data is not None else 60_000
     return min(run.config.train_size or n, n) * run.config.epochs
-
-
-def _setting(environ, name: str, default, kind: type = int, minimum: float = 0):
-    """The variable ``name`` as a ``kind`` of at least ``minimum``; ``default`` when unset or empty."""
-    text = str(environ.get(name, "")).strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or value < minimum or value != value:  # value != value: NaN
-        what = "a whole number" if kind is int else "a number"
-        raise ValueError(f"{name} must be {what} of at least {minimum}, not {text!r}.")
-    return value

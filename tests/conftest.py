@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session", autouse=True)
 def _runs_dir(tmp_path_factory):
-    """Every RunManager.from_environment() of the session, servers started by tests included, writes here."""
+    """Every RunManager.from_settings() of the session, servers started by tests included, writes here."""
     before = os.environ.get("PLAYGROUND_RUNS_DIR")
     os.environ["PLAYGROUND_RUNS_DIR"] = str(tmp_path_factory.mktemp("runs"))
     yield

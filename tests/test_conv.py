@@ -261,3 +261,32 @@ def test_pool_stride_defaults_to_the_pool_size_as_in_pytorch(k):
     avg = PoolSpec.square("Average", k, padding=k // 2, ceil_mode=True)
     expected = nn.AvgPool2d(k, padding=k // 2, ceil_mode=True)(x[None])[0]
     assert torch.equal(run(x, ConvSpec((preset_kernel("Identity", 1),)), NONE, avg).pooled, expected)
+
+
+def test_huge_kernel_values_are_refused_with_a_sentence():
+    from playground.kernels import WEIGHT_LIMIT
+
+    assert parse_kernel([[WEIGHT_LIMIT, -WEIGHT_LIMIT]]) == ((1000.0, -1000.0),)
+    for bad in ("1e38", 1e17, -1000.5):
+        with pytest.raises(ValueError, match="weights must lie between −1,000 and 1,000"):
+            parse_kernel([[0, bad]])
+
+
+@pytest.mark.parametrize(
+    ("weight", "pool", "stage"),
+    [(1e38, "None", "convolution"), (1e17, "LP (L2)", "pooling"), (-1e38, "Max", "convolution")],
+)
+def test_a_stage_that_overflows_is_named(weight, pool, stage):
+    """Past parse_kernel's bound (a ConvSpec built directly), an overflow is a ConfigError naming the stage."""
+    image = torch.full((1, 6, 6), 255.0)
+    with pytest.raises(ConfigError, match=f"The {stage} overflowed"):
+        run(image, ConvSpec((((weight,),),)), ActivationSpec("None"), PoolSpec(pool))
+    small = run(image, ConvSpec((((1000.0,),),)), ActivationSpec("None"), PoolSpec(pool))  # the bound: all finite
+    assert torch.isfinite(small.conv).all()
+
+
+def test_the_bias_is_bounded_too():
+    image = torch.full((1, 6, 6), 255.0)
+    for bias in (1001.0, float("nan"), float("inf")):
+        with pytest.raises(ConfigError, match="bias must lie between"):
+            run(image, ConvSpec((((1.0,),),), bias=bias), ActivationSpec("None"), PoolSpec("None"))

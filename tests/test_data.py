@@ -82,3 +82,34 @@ def test_check_command_on_the_real_data(capsys):
     assert D.main([]) == 0
     out = capsys.readouterr().out
     assert "60,000 images" in out and out.count("checksum OK") == 4
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda p: None, "which does not exist"),
+        (lambda p: p.write_text("x"), "which is not a folder"),
+        (lambda p: (p / "FashionMNIST" / "raw").mkdir(parents=True), "lacks train-images-idx3-ubyte"),
+    ],
+)
+def test_an_unusable_data_dir_is_named_with_the_copy_used_instead(nowhere, monkeypatch, capsys, make, reason):
+    write_fake_fashion_mnist(nowhere / "data")
+    bad = nowhere / "wrong"
+    make(bad)
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(bad))
+    found = D.find_data_root()
+    assert found.source == "./data"
+    assert found.note.startswith(f"PLAYGROUND_DATA_DIR is {bad}, ") and reason in found.note
+    assert found.note.endswith(", so it was not used: using ./data instead.")
+    assert D.load_fashion_mnist().note == found.note  # carried with the data, for the studio page
+    D.main([])
+    assert f"Note: {found.note}" in capsys.readouterr().out
+
+
+def test_a_good_data_dir_has_no_note_and_a_missing_one_is_named_when_nothing_is_found(nowhere, monkeypatch):
+    write_fake_fashion_mnist(nowhere / "env")
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(nowhere / "env"))
+    assert D.find_data_root().note == ""
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(nowhere / "gone"))
+    with pytest.raises(D.DataNotFound, match=r"PLAYGROUND_DATA_DIR is .*gone, which does not exist"):
+        D.load_fashion_mnist()

@@ -413,3 +413,71 @@ def test_grid_to_tensor():
 def test_grid_refusals(bad, words):
     with pytest.raises(ImageError, match=words):
         grid_to_tensor(bad)
+
+
+# ---------------------------------------------------------------- memory: wide modes, banded conversion (issue 12)
+
+
+def _wide(arr: np.ndarray, mode: str) -> Image.Image:
+    return Image.fromarray(arr) if mode == "I;16" else Image.fromarray(arr, mode)  # uint16 opens as "I;16"
+
+
+@pytest.mark.parametrize(("mode", "dtype"), [("F", np.float32), ("I", np.int32), ("I;16", np.uint16)])
+def test_wide_images_have_a_lower_pixel_limit(mode, dtype):
+    """A float/32/16-bit image over 10 megapixels is refused from its header: a tiny file declaring 11 megapixels."""
+    from playground.images import MAX_PIXELS, MAX_WIDE_PIXELS
+
+    assert MAX_WIDE_PIXELS == 10_000_000 < MAX_PIXELS
+    big = _wide(np.zeros((2750, 4000), dtype), mode)  # 11 megapixels, compresses to a few KB
+    message = refused(encode(big, "TIFF", compression="tiff_adobe_deflate"))
+    assert "10 megapixels for a float, 16- or 32-bit image" in message
+    ok = _wide(np.zeros((20, 30), dtype), mode)
+    assert load_image(encode(ok, "TIFF")).size == (30, 20)
+    assert "limit of 40 megapixels" in refused(encode(Image.new("L", (8000, 5001)), "PNG"))  # 8-bit: 40 MP
+
+
+@pytest.mark.parametrize("mode", ["F", "I", "I;16"])
+def test_banded_conversion_equals_converting_the_whole_image(mode, monkeypatch):
+    """Rows converted a few at a time give the same pixels as one band, including the range found over all bands."""
+    from playground import depth
+
+    rng = np.random.default_rng(0)
+    if mode == "F":
+        arr = rng.normal(0, 100, (37, 23)).astype(np.float32)
+        arr[5, 5], arr[30, 1], arr[0, 0] = np.nan, np.inf, -np.inf
+    else:
+        arr = rng.integers(-5000 if mode == "I" else 0, 60000, (37, 23)).astype(np.int32 if mode == "I" else np.uint16)
+    image = _wide(arr, mode)
+    whole = np.asarray(depth.to_8bit(image, 0))
+    monkeypatch.setattr(depth, "BAND_PIXELS", 23 * 4)  # 4 rows a band: 10 bands, the last one short
+    banded = np.asarray(depth.to_8bit(image, 0))
+    np.testing.assert_array_equal(banded, whole)
+    assert whole.min() == 0 and whole.max() == 255
+
+
+PEAK = """
+import resource, sys
+from playground.images import load_image
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+image = load_image(data)
+print(image.size, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_a_ten_megapixel_float_tiff_costs_about_three_times_its_pixels(tmp_path):
+    """9.9 MP of float (40 MB decoded) peaked at +255 MB converted whole; a band at a time, ~+110 MB."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    arr = np.zeros((2750, 3600), np.float32)
+    arr[::97, ::89] = 7
+    path = tmp_path / "float.tif"
+    path.write_bytes(encode(Image.fromarray(arr, "F"), "TIFF", compression="tiff_adobe_deflate"))
+    assert path.stat().st_size < 200_000
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, cwd=root, timeout=120)
+    assert out.returncode == 0, out.stderr
+    size, grown_mb = out.stdout.rsplit(" ", 1)
+    assert size == "(3600, 2750)" and int(grown_mb) < 150

@@ -12,6 +12,7 @@ from playground.checkpoints import load_checkpoint
 from playground.data import FashionMNIST
 from playground.run_store import MODEL, RECORD, RunStore, atomic_write
 from playground.runs import RunManager, Status
+from playground.settings import SettingsError, from_environ
 from tests.fakedata import fake_split
 from tests.test_runs import LONG, SHORT, TINY, wait_for
 
@@ -131,13 +132,13 @@ def test_training_works_in_memory_when_the_folder_cannot_be_written(data, tmp_pa
 def test_settings_come_from_the_environment_and_mistakes_are_named(tmp_path):
     env = {"PLAYGROUND_RUNS_DIR": str(tmp_path), "PLAYGROUND_KEEP_RUNS": "7", "PLAYGROUND_KEEP_DAYS": "0.5",
            "PLAYGROUND_FORGET_MINUTES": "15", "PLAYGROUND_MAX_RUNS": "3"}  # fmt: skip
-    m = RunManager.from_environment(env)
+    m = RunManager.from_settings(from_environ(env))
     assert (m.max_concurrent, m.keep_runs, m.keep_days, m.forget_minutes) == (3, 7, 0.5, 15.0)
     assert m._store.root == tmp_path
     for name, value in [("PLAYGROUND_KEEP_RUNS", "abc"), ("PLAYGROUND_KEEP_RUNS", "0"), ("PLAYGROUND_MAX_RUNS", "-1"),
                         ("PLAYGROUND_FORGET_MINUTES", "nan"), ("PLAYGROUND_KEEP_DAYS", "-2")]:  # fmt: skip
-        with pytest.raises(ValueError, match=f"^{name} must be"):
-            RunManager.from_environment({**env, name: value})
+        with pytest.raises(SettingsError, match=f"^{name} must be"):
+            RunManager.from_settings(from_environ({**env, name: value}))
 
 
 @pytest.mark.parametrize("on_disk", [True, False])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from playground.settings import SettingsError, current
 from ui.state import remember_browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +102,11 @@ def setup_page(title: str, icon: str, on_present=None) -> bool:
         initial_sidebar_state="collapsed" if present else "auto",
     )
     st.html(_CSS + (_PRESENT_CSS if present else ""))
+    try:
+        current()
+    except SettingsError as e:  # a mistyped PLAYGROUND_* variable: its sentence, and nothing else runs
+        st.error(f"This server's settings need fixing before the app can run. {e}")
+        st.stop()
     remember_browser()
     if st.session_state.pop("_found_after_redirect", False):
         with st.container(key="cnnpg_hidden_found"):

@@ -26,9 +26,9 @@ KEEP = "session"  # every widget keeps its value across page switches
 PADDING_SHORTCUTS = ("valid", "same", "full", "custom")
 RESOLUTIONS = (16, 28, 32, 64, 128, 256, 512)
 CHANNEL_MODES = ("Same kernel on each channel", "One filter over all channels")
-MAX_WEIGHT = 1e6  # typed kernel weights and bias beyond this are refused (products must stay finite)
 
 
+WEIGHTS = kernels.WEIGHT_LIMIT
 KERNEL_SLUGS = {
     "Laplacian (4-neighbour)": "laplacian-4",
     "Laplacian (8-neighbour)": "laplacian-8",
@@ -46,11 +46,11 @@ FIELDS = [
     one("kernel", f"{P}_preset", "Sharpen", choice(kernels.PRESET_NAMES, KERNEL_SLUGS)),
     one("ksize", f"{P}_ksize", 3, integer(1, 11)),
     one("seed", f"{P}_seed", 0, integer(0, 10**6)),
-    one("weights", f"{P}_weights", None, optional(matrix(-MAX_WEIGHT, MAX_WEIGHT, 1, 11), "preset")),
+    one("weights", f"{P}_weights", None, optional(matrix(-WEIGHTS, WEIGHTS, 1, 11), "preset")),
     one("extra", f"{P}_extra", [], items(choice(kernels.PRESET_NAMES, KERNEL_SLUGS), 7)),
     one("channels", f"{P}_chmode", CHANNEL_MODES[0], choice(CHANNEL_MODES, CHANNEL_SLUGS)),
     one("flip", f"{P}_flip", False, flag()),
-    one("bias", f"{P}_bias", 0.0, number(-1000, 1000)),
+    one("bias", f"{P}_bias", 0.0, number(-kernels.BIAS_LIMIT, kernels.BIAS_LIMIT)),
     Field("stride", (f"{P}_stride_h", f"{P}_stride_w"), (1, 1), pair(integer(1, 16))),
     Field("dilation", (f"{P}_dil_h", f"{P}_dil_w"), (1, 1), pair(integer(1, 8))),
     one("padding", f"{P}_padshort", "valid", choice(PADDING_SHORTCUTS)),
@@ -127,14 +127,6 @@ def _reroll() -> None:
     _kernel_replaced()
 
 
-def parse_weights(rows) -> kernels.Kernel:
-    """Typed kernel weights, refused beyond ±MAX_WEIGHT (so every product and sum stays a finite float32)."""
-    kernel = kernels.parse_kernel(rows)
-    if any(abs(w) > MAX_WEIGHT for row in kernel for w in row):
-        raise ValueError(f"Kernel weights must be between −{MAX_WEIGHT:,.0f} and {MAX_WEIGHT:,.0f}.")
-    return kernel
-
-
 def _kernel_typed(values: kernels.Kernel) -> None:
     """The grid was edited: keep the typed values, or go back to the preset when they equal it."""
     st.session_state[f"{P}_weights"] = None if values == _preset_kernel() else values
@@ -154,7 +146,7 @@ def kernel_settings() -> tuple[str, kernels.Kernel, str, str | None]:
     kernel = preset_values if typed is None else typed
     note = kernels.DESCRIPTIONS[preset] if typed is None else f"Your own weights, typed over {preset}."
     st.caption(note + " Type into the grid to change any weight (decimals are kept exactly).")
-    error = matrix_editor(f"{P}_kgrid", kernel, parse=parse_weights, on_valid=_kernel_typed)
+    error = matrix_editor(f"{P}_kgrid", kernel, parse=kernels.parse_kernel, on_valid=_kernel_typed)
     if typed is not None:
         st.button("↺ Back to the preset's values", key=f"{P}_kreset", on_click=_kernel_typed, args=(preset_values,))
     elif f"{P}_weights_undo" in ss:
@@ -240,8 +232,9 @@ def read_settings(section) -> Settings:
         flip = st.toggle("Flip the kernel (true convolution)", key=f"{P}_flip", persist_state=KEEP,
                          help="Deep-learning libraries compute cross-correlation: they do not flip. Mathematical "
                          "convolution rotates the kernel by 180° first.")  # fmt: skip
-        bias = st.number_input("Bias b (−1000 to 1000)", -1000.0, 1000.0, step=1.0, format="%g", key=f"{P}_bias",
-                               persist_state=KEEP)  # fmt: skip
+        limit = kernels.BIAS_LIMIT
+        bias = st.number_input(f"Bias b (−{limit:,.0f} to {limit:,.0f})", -limit, limit, step=1.0, format="%g",
+                               key=f"{P}_bias", persist_state=KEEP)  # fmt: skip
     with section("Stride · padding"):
         stride, dilation, padding, mode = geometry_settings((len(kernel), len(kernel[0])))
     with section("Activation"):

@@ -7,6 +7,7 @@ session (a link or a reload cannot carry it: the page says so).
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ import torch
 from PIL import Image
 
 from playground import images, samples
+from playground.bounded_cache import BoundedCache
+from playground.limits import MAX_UPLOAD_MB
 from ui.matrix_editor import matrix_editor
 from ui.state import browser_id, browser_store
 from ui.text import plain
@@ -41,9 +44,14 @@ def grid_values(n: int, seed: int) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(v) for v in row) for row in torch.randint(0, 10, (n, n), generator=g).tolist())
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource
+def _decoded() -> BoundedCache[Image.Image]:
+    """Decoded uploads for every session, by content, bounded by bytes and age (one object each, never copied)."""
+    return BoundedCache(images.CACHE_BYTES, images.CACHE_SECONDS, size=images.decoded_bytes)
+
+
 def _decode(data: bytes) -> Image.Image:
-    return images.load_image(data)
+    return _decoded().get(hashlib.sha256(data).digest(), lambda: images.load_image(data))
 
 
 def _from_bytes(data: bytes, label: str, prefix: str) -> Chosen | None:
@@ -142,7 +150,7 @@ def _grid(prefix: str) -> Chosen:
     return Chosen(f"a {n}×{n} number grid", grid=torch.tensor(values, dtype=torch.float32)[None])
 
 
-def image_input(prefix: str, max_mb: int) -> Chosen | None:
+def image_input(prefix: str) -> Chosen | None:
     """Widgets for choosing an image; returns the choice (the last good one after a bad upload).
 
     Session keys ``{prefix}_source``, ``_sample``, ``_brush`` and ``_grid`` must be set (by ``ui.state.restore``).
@@ -156,7 +164,7 @@ def image_input(prefix: str, max_mb: int) -> Chosen | None:
         chosen = _canvas(prefix)
     elif source in ("Upload", "Camera"):
         if source == "Upload":
-            up = st.file_uploader(f"Upload an image (PNG, JPEG, GIF, WebP, BMP, TIFF; up to {max_mb} MB)",
+            up = st.file_uploader(f"Upload an image (PNG, JPEG, GIF, WebP, BMP, TIFF; up to {MAX_UPLOAD_MB} MB)",
                                   key=f"{prefix}_upload",
                                   type=["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"])  # fmt: skip
             label = up.name if up else None

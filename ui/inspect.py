@@ -9,12 +9,15 @@ import streamlit as st
 import torch
 
 from playground.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from playground.evaluate import Evaluation, evaluate
+from playground.evaluate import Evaluation
+from playground.limits import MAX_UPLOAD_MB
 from playground.predict import prepare_for_model
+from playground.sandbox import EvaluationRefused, evaluate_apart
 from ui.common import ROOT
 from ui.image_input import SOURCES, grid_values, image_input
 from ui.params import choice, flag, integer, one
 from ui.state import browser_id
+from ui.text import plain
 from ui.training import run_manager
 
 P = "mi"
@@ -32,7 +35,6 @@ FIELDS = [
 ]
 DEFAULTS = {f"{P}_img_sample": "Shapes", f"{P}_img_brush": 14, f"{P}_img_grid": grid_values(6, 0)}
 PRETRAINED = ROOT / "assets" / "pretrained" / "model.pt"
-MAX_UPLOAD_MB = 25
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,7 +42,7 @@ def _pretrained(path: Path) -> Checkpoint:
     return load_checkpoint(path.read_bytes())
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)  # one object per file: test_evaluation's key stays the same
 def _uploaded(data: bytes) -> Checkpoint:
     return load_checkpoint(data)
 
@@ -63,14 +65,15 @@ def choose_model() -> tuple[str, Checkpoint, str] | None:
         return f"run {every.index(run) + 1} of this browser", ckpt, run.cache_key
     if source == MODELS[1]:
         return "the bundled pretrained model", _pretrained(PRETRAINED), "pretrained"
-    up = st.file_uploader("A .pt checkpoint saved by CNN Playground", type=["pt", "pth"], key=f"{P}_upload")
+    up = st.file_uploader(f"A .pt checkpoint saved by CNN Playground (up to {MAX_UPLOAD_MB} MB)", type=["pt", "pth"],
+                          key=f"{P}_upload")  # fmt: skip
     if up is None:
         return None
     try:
         data = up.getvalue()
         return up.name, _uploaded(data), "upload-" + hashlib.sha256(data).hexdigest()
     except CheckpointError as e:
-        st.error(str(e))
+        st.error(plain(e))  # the message can quote the file's own strings: shown as plain text
         return None
 
 
@@ -80,8 +83,12 @@ def download_button(name: str, ckpt: Checkpoint) -> None:
 
 
 @st.cache_data(max_entries=4, show_spinner="Evaluating on the 10,000 test images…", hash_funcs={Checkpoint: id})
-def test_evaluation(_ckpt: Checkpoint, key: str, _images: torch.Tensor, _labels: torch.Tensor) -> Evaluation:
-    return evaluate(_ckpt.model(), _images, _labels)
+def test_evaluation(_ckpt: Checkpoint, key: str, _images: torch.Tensor, _labels: torch.Tensor) -> Evaluation | str:
+    """Evaluated in a process with a memory and time budget (playground.sandbox); a refusal is its sentence."""
+    try:
+        return evaluate_apart(_ckpt.spec, _ckpt.state_dict, _images, _labels)
+    except EvaluationRefused as e:
+        return str(e)
 
 
 def model_input(test_images: torch.Tensor) -> tuple[str, torch.Tensor]:
@@ -92,7 +99,7 @@ def model_input(test_images: torch.Tensor) -> tuple[str, torch.Tensor]:
         st.session_state[f"{P}_idx"] = min(st.session_state[f"{P}_idx"], last)
         i = st.number_input(f"Test image # (0–{last:,})", 0, last, key=f"{P}_idx", persist_state=KEEP)
         return f"test image {i}", test_images[i][None].float() / 255.0
-    chosen = image_input(f"{P}_img", MAX_UPLOAD_MB)
+    chosen = image_input(f"{P}_img")
     if chosen is None or chosen.picture is None:
         st.info("Draw, upload or photograph a piece of clothing.")
         return "an empty image", torch.zeros(1, 28, 28)

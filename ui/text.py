@@ -1,15 +1,18 @@
-"""Text from users (file names, network names, link values) shown as typed, never as markup."""
+"""Text from users (file names, network names) shown as typed inside Streamlit's markdown, never as markup."""
 
 from __future__ import annotations
 
 import re
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
 
 
 def plain(text: object) -> str:
-    """``text`` escaped for st.markdown, so a file or network name shows as typed and never as markup.
+    """``text`` (a file or network name) made to show literally inside Streamlit's markdown.
 
-    (A name like ``![x](http://…)`` would otherwise make every viewer's browser fetch that address.)
+    Markdown punctuation is backslash-escaped, so an image, link or LaTeX is shown, never fetched or rendered;
+    a zero-width space after each colon stops Streamlit's ``:icon:`` and ``:color[...]`` directives (escaping the
+    colon does not: ``\\:material/home:`` still became an icon in Chromium) and web-address autolinks;
+    line breaks become spaces.
     """
-    return _MARKDOWN.sub(r"\\\1", str(text))
+    return " ".join(_MARKDOWN.sub(r"\\\1", str(text)).replace(":", ":\u200b").split())

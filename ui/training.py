@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from playground import models
+from playground.budget import training_estimate
 from playground.data import CLASSES, DataNotFound, FashionMNIST, load_fashion_mnist
 from playground.processes import read_apart
 from playground.runs import RunManager
@@ -66,7 +67,7 @@ def dataset() -> FashionMNIST | None:
 @st.cache_resource
 def run_manager() -> RunManager:
     """One per server, set by the PLAYGROUND_* variables (PLAYGROUND_MAX_RUNS runs at once, PLAYGROUND_RUNS_DIR …)."""
-    return RunManager.from_environment()
+    return RunManager.from_settings()
 
 
 def current_spec() -> dict:
@@ -164,6 +165,10 @@ def network_table(summary: models.Summary) -> None:
     if summary.error_row is not None:
         lines.append(f"| {summary.error_row + 1} | ⚠️ | | **{summary.error.split(': ', 1)[-1]}** | | |")
     lines.append(f"| | **total** | | | **{summary.total_params:,}** | **{summary.total_macs:,}** |")
+    if summary.ok:  # playground.budget: from the totals alone, at the default batch size and all the images
+        est = training_estimate(summary)
+        lines.append(f"| | training estimate (batch 256, 60,000 images) | | | ~{est.peak_mb:,.0f} MB peak "
+                     f"| ~{est.seconds_per_epoch:,.0f} s per epoch |")  # fmt: skip
     st.markdown("\n".join(lines))
 
 
