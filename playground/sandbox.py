@@ -85,6 +85,8 @@ def evaluate_apart(
         if process.pid is not None:  # started: make sure it is gone
             process.kill()
             process.join(timeout=5)
+            if process.exitcode is not None:
+                process.close()  # its sentinel's descriptor now, not whenever the object is collected
         theirs.close()
         ours.close()
     if answer is None:

@@ -26,8 +26,8 @@ def trained(fake_data, tmp_path, monkeypatch):  # noqa: F811
 def test_the_test_set_is_evaluated_once_per_run_across_reruns_and_forgetting(trained, monkeypatch):
     import ui.inspect
 
-    calls, evaluate = [], ui.inspect.evaluate
-    monkeypatch.setattr(ui.inspect, "evaluate", lambda *a, **k: calls.append(1) or evaluate(*a, **k))
+    calls, evaluate = [], ui.inspect.evaluate_apart
+    monkeypatch.setattr(ui.inspect, "evaluate_apart", lambda *a, **k: calls.append(1) or evaluate(*a, **k))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["browser_id"] = "me"  # this browser owns the run
     at.switch_page("pages/3_Inspect_model.py").run()

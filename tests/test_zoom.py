@@ -145,7 +145,7 @@ def test_highlight_and_reached_are_drawn_inside_the_window_only():
 
 def test_compact_numbers():
     values = (-0.254, 7.5, 7.25, -9.96, 12.34, -80.4, 70.4, -138.4, 902.0, 0.0, 2e-4)
-    expected = ["−0.25", "7.5", "7.2", "−10", "12", "−80", "70", "−138", "902", "0", "2.00e−04"]
+    expected = ["−0.25", "7.5", "7.2", "−10", "12", "−80", "70", "−138", "902", "0", "0.0002"]
     assert [compact(v) for v in values] == expected
 
 
