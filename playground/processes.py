@@ -71,8 +71,19 @@ def _without_main(name: str) -> dict:
 spawn.get_preparation_data = _without_main
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)  # how a server is stopped: all its processes get one
+
+
 class ChildFailed(RuntimeError):
-    """A child process died without a last message; the text says how."""
+    """A child process died without a last message; the text says how.
+
+    ``stopped`` is True when it (or the forkserver) was asked to stop, as every process of a server is when the
+    server is stopped (Ctrl+C, ``kill``, a service manager): the run was interrupted rather than broken.
+    """
+
+    def __init__(self, text: str, stopped: bool = False):
+        super().__init__(text)
+        self.stopped = stopped
 
 
 class Child:
@@ -127,23 +138,28 @@ class Child:
                     raise EOFError
                 message = self.conn.recv()
             except (EOFError, OSError):
-                raise ChildFailed(self._epitaph(what)) from None
+                raise ChildFailed(*self._epitaph(what)) from None
             if message[0] != "events":
                 return message
             for event in message[1]:
                 on_event(event)
 
-    def _epitaph(self, what: str) -> str:
+    def _epitaph(self, what: str) -> tuple[str, bool]:
+        """How the child ended, in words, and whether it was asked to stop (see ``ChildFailed``)."""
         self.process.join(timeout=2)
         code = self.process.exitcode
-        if code == 255 and forkserver_died(self._forkserver):  # 255: multiprocessing's word for "no exit status"
+        if code == 255 and (sig := forkserver_died(self._forkserver)):  # 255: multiprocessing's "no exit status"
+            if sig in STOP_SIGNALS:
+                return f"The helper process that starts training processes was stopped ({sig.name}).", True
             return (f"The forkserver (the helper process that starts training processes) ended unexpectedly, "
-                    f"and the {what} with it. The next run starts a new one.")  # fmt: skip
+                    f"and the {what} with it. The next run starts a new one."), False  # fmt: skip
         if code is not None and code < 0:
-            name = signal.Signals(-code).name
-            oom = ", perhaps because the computer ran out of memory" if -code == signal.SIGKILL else ""
-            return f"The {what} was killed ({name}){oom}."
-        return f"The {what} ended unexpectedly (exit code {code})."
+            sig = signal.Signals(-code)
+            oom = ", perhaps because the computer ran out of memory" if sig == signal.SIGKILL else ""
+            return f"The {what} was {'stopped' if sig in STOP_SIGNALS else 'killed'} ({sig.name}){oom}.", (
+                sig in STOP_SIGNALS
+            )
+        return f"The {what} ended unexpectedly (exit code {code}).", False
 
     def end(self, grace: float = 0.0) -> None:
         """Give the child ``grace`` seconds to exit, kill it, and close every descriptor it held in the server."""
@@ -164,8 +180,9 @@ class Child:
             self._pidfd = None
 
 
-def forkserver_died(pid: int | None, grace: float = 1.0) -> bool:
-    """Whether the forkserver ``pid`` is dead (waiting up to ``grace`` s for the kernel to say so).
+def forkserver_died(pid: int | None, grace: float = 1.0) -> signal.Signals | bool:
+    """Whether the forkserver ``pid`` is dead (waiting up to ``grace`` s for the kernel to say so): the signal that
+    ended it when one did, else True; False while it lives.
 
     A dead forkserver is reaped and forgotten here, with multiprocessing's own clean-up: left alone it
     is a zombie, and ``ensure_running`` would start a new one only on the next run.
@@ -176,9 +193,11 @@ def forkserver_died(pid: int | None, grace: float = 1.0) -> bool:
         with fs._lock:
             if pid is None or fs._forkserver_pid != pid:
                 return True  # already forgotten (by another run's relay) or replaced
-            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            if info is not None:
                 fs._stop_unlocked()  # closes its pipe, reaps it, removes its socket, forgets its pid
-                return True
+                killed = info.si_code in (os.CLD_KILLED, os.CLD_DUMPED)
+                return signal.Signals(info.si_status) if killed else True
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)

@@ -252,8 +252,8 @@ class Run:
                 self._end(Status(result.status), result=result)
             else:
                 self._end(Status.DIVERGED if kind == "diverged" else Status.FAILED, payload)
-        except ChildFailed as e:
-            self._end(Status.FAILED, str(e))
+        except ChildFailed as e:  # stopped with the server: interrupted, and back as such when it starts again
+            self._end(Status.INTERRUPTED if e.stopped else Status.FAILED, str(e))
         except Exception as e:  # the server must survive any failure of one run
             self._end(Status.FAILED, f"{type(e).__name__}: {e}")
         finally:

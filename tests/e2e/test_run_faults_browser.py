@@ -101,3 +101,28 @@ def test_a_server_killed_mid_run_leaves_no_process_and_its_run_comes_back_interr
     assert wait_all_gone(tree, 20) == []
     (run,) = [r for r in RunManager(runs_dir=runs)._runs]  # what the next server will find
     assert run.status == Status.INTERRUPTED and run.snapshot().history["eval_step"] and run.has_model
+
+
+def test_a_server_restart_brings_the_run_back_as_interrupted_in_the_same_browser(page, tmp_path):
+    """Issue 11: SIGTERM the server mid-run and start it again: the open tab shows the run as interrupted."""
+    _need_chromium()
+    root = write_fake_fashion_mnist(tmp_path / "data", n_train=3000, n_test=500)
+    env = {"PLAYGROUND_DATA_DIR": str(root), "PLAYGROUND_RUNS_DIR": str(tmp_path / "runs")}
+    proc, url = start_server(env=env)
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        open_studio(page, url)
+        start_run(page, 1)
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+        proc, url = start_server(env=env, port=port)  # the same address: the open tab reconnects to it
+        page.reload()
+        page.get_by_text("Run 1 was interrupted").wait_for(timeout=90_000)
+        no_traceback(page)
+        assert page.get_by_text("No run yet").count() == 0
+        shot(page, "restart-interrupted")
+        other = page.context.browser.new_context().new_page()  # and only this browser sees it
+        other.goto(f"{url}/Training_studio")
+        other.get_by_text("No run yet").wait_for(timeout=90_000)
+    finally:
+        stop_server(proc)
