@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from tests.fakedata import write_fake_fashion_mnist
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _runs_dir(tmp_path_factory):
@@ -15,3 +17,14 @@ def _runs_dir(tmp_path_factory):
         os.environ.pop("PLAYGROUND_RUNS_DIR", None)
     else:
         os.environ["PLAYGROUND_RUNS_DIR"] = before
+
+
+@pytest.fixture
+def fake_data(tmp_path, monkeypatch):
+    """A small generated FashionMNIST read through the real loader (300 training and 100 test images)."""
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100)))
+    import streamlit as st
+
+    st.cache_resource.clear()  # the dataset is cached per server: start from this test's data
+    yield
+    st.cache_resource.clear()

@@ -2,8 +2,6 @@
 and one upload limit, Streamlit's own, that the studio's largest checkpoint fits."""
 
 import io
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import torch
 from playground import limits
 from playground.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from playground.models import PRESETS, SpecError, build_model, summarize
+from tests.peak import load_apart
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAT = {"type": "flatten"}
@@ -69,31 +68,15 @@ def _spec_file(spec: dict) -> bytes:
     return buf.getvalue()
 
 
-PEAK = """
-import resource, sys
-from playground.checkpoints import CheckpointError, load_checkpoint
-data = open(sys.argv[1], "rb").read()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:
-    load_checkpoint(data)
-    print("accepted")
-except CheckpointError as e:
-    print(str(e).replace(chr(10), " "))
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
-"""
-
-
 @pytest.mark.parametrize("name", list(HUGE))
 def test_a_small_file_describing_a_huge_network_allocates_nothing(name, tmp_path):
     """The red team's 1.45 KB files allocated 1.8-1.9 GB (or raised RuntimeError): now refused with a sentence."""
     path = tmp_path / "huge.pt"
     path.write_bytes(_spec_file(HUGE[name]))
     assert path.stat().st_size < 2000
-    out = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert out.returncode == 0, out.stderr
-    message, grown_mb = out.stdout.strip().splitlines()
+    message, grown_mb = load_apart(path)
     assert "cannot be built" in message and "over this server's limit" in message
-    assert int(grown_mb) < 50  # the peak resident memory grew by less than 50 MB
+    assert grown_mb < 50  # the peak resident memory grew by less than 50 MB
 
 
 def test_the_upload_limit_is_streamlits():

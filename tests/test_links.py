@@ -17,23 +17,13 @@ from playground import kernels, models, samples
 from playground.conv import ACTIVATIONS, PAD_MODES, POOLS
 from playground.stepping import SCOPES
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES
-from tests.fakedata import write_fake_fashion_mnist
+from tests.apptest import open_page
 from ui import explorer_controls, inspect, training
 from ui.image_input import SOURCES, grid_values
 from ui.params import encode
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPLORER, STUDIO, INSPECT = "pages/1_Convolution_explorer.py", "pages/2_Training_studio.py", "pages/3_Inspect_model.py"
-
-
-def open_page(page: str, query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page(page)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def state_of(at: AppTest, fields) -> dict:
@@ -122,16 +112,6 @@ def test_explorer_settings_round_trip_through_the_link(seed):
     if seed % 20 == 0:  # and the page's own link opens the very same view
         again = open_page(EXPLORER, url_of(at, "explorer"))
         assert state_of(again, explorer_controls.FIELDS) == shown
-
-
-@pytest.fixture
-def fake_data(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100)))
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 def random_studio(rng: random.Random) -> dict:

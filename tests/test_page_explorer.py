@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/1_Convolution_explorer.py"
 
@@ -131,13 +133,7 @@ def test_home_page_links_every_page():
 
 
 def open_with(query: dict) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.switch_page(PAGE)
-    for name, value in query.items():
-        app.query_params[name] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return open_page(PAGE, query)
 
 
 def test_pooling_stride_follows_the_pooling_size_unless_typed(at):

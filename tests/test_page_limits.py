@@ -5,7 +5,6 @@ import io
 import re
 from pathlib import Path
 
-import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -16,16 +15,6 @@ from tests.fakedata import write_fake_fashion_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIL = "![x](http://example.invalid/a.png)"
-
-
-@pytest.fixture
-def fake_data(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100)))
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 def page(name: str) -> AppTest:

@@ -6,19 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.fakedata import write_fake_fashion_mnist
-
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def fake_data(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(write_fake_fashion_mnist(tmp_path, n_train=600, n_test=200)))
-    import streamlit as st
-
-    st.cache_resource.clear()  # the dataset is cached per server: start from this test's data
-    yield
-    st.cache_resource.clear()
 
 
 def page(name: str) -> AppTest:

@@ -106,6 +106,18 @@ def app_server():
     stop_server(proc)
 
 
+@pytest.fixture
+def fake_server(tmp_path):
+    """A fresh server reading a small generated FashionMNIST (3,000 training and 500 test images)."""
+    from tests.fakedata import write_fake_fashion_mnist
+
+    _need_chromium()
+    root = write_fake_fashion_mnist(tmp_path / "data", n_train=3000, n_test=500)
+    proc, url = start_server(env={"PLAYGROUND_DATA_DIR": str(root)})
+    yield url
+    stop_server(proc)
+
+
 BENIGN = ("ERR_NAME_NOT_RESOLVED", "ERR_INTERNET_DISCONNECTED", "favicon", "Failed to load resource")
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
-import pytest
-
-from tests.e2e.conftest import _need_chromium, shot, start_server, stop_server, wait_idle
+from tests.e2e.conftest import shot, wait_idle
 from tests.e2e.widgets import (
     choose,
     chosen,
@@ -19,18 +17,8 @@ from tests.e2e.widgets import (
     slider_value,
     type_in_grid,
 )
-from tests.fakedata import write_fake_fashion_mnist
 
 STAGES = ".st-key-cx_s_input img"
-
-
-@pytest.fixture
-def fake_server(tmp_path):
-    _need_chromium()
-    root = write_fake_fashion_mnist(tmp_path / "data", n_train=2000, n_test=300)
-    proc, url = start_server(env={"PLAYGROUND_DATA_DIR": str(root)})
-    yield url
-    stop_server(proc)
 
 
 def open_explorer(page, url: str, query: str = "") -> None:

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.e2e.conftest import _need_chromium, shot, start_server, stop_server, wait_idle
-from tests.fakedata import write_fake_fashion_mnist
-
-
-@pytest.fixture
-def fake_server(tmp_path):
-    _need_chromium()
-    root = write_fake_fashion_mnist(tmp_path / "data", n_train=3000, n_test=500)
-    proc, url = start_server(env={"PLAYGROUND_DATA_DIR": str(root)})
-    yield url
-    stop_server(proc)
-
+from tests.e2e.conftest import shot, wait_idle
 
 # How far (in epochs) the run is, as the live picture's caption says.
 EPOCH_NOW = (
