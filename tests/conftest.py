@@ -21,8 +21,8 @@ def _runs_dir(tmp_path_factory):
 
 @pytest.fixture
 def fake_data(tmp_path, monkeypatch):
-    """A small generated FashionMNIST read through the real loader (300 training and 100 test images)."""
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100)))
+    """A small generated FashionMNIST read through the real loader (600 training and 200 test images)."""
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(write_fake_fashion_mnist(tmp_path, n_train=600, n_test=200)))
     import streamlit as st
 
     st.cache_resource.clear()  # the dataset is cached per server: start from this test's data

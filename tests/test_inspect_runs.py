@@ -6,13 +6,13 @@ from streamlit.testing.v1 import AppTest
 from playground.models import PRESETS
 from playground.runs import RunManager, Status
 from playground.train import TrainConfig
-from tests.test_page_training import ROOT, fake_data  # noqa: F401 (fake_data is a fixture)
+from tests.test_page_training import ROOT
 from tests.test_run_status import serve
 from tests.test_runs import wait_for
 
 
 @pytest.fixture
-def trained(fake_data, tmp_path, monkeypatch):  # noqa: F811
+def trained(fake_data, tmp_path, monkeypatch):
     """A finished run of owner "me" in the manager the pages use."""
     from ui.training import dataset
 

@@ -8,7 +8,7 @@ from playground.models import PRESETS
 from playground.run import RunSnapshot, Status, new_history
 from playground.runs import ACTIVE, RunManager
 from playground.train import TrainConfig
-from tests.test_page_training import fake_data, page  # noqa: F401 (fake_data is a fixture)
+from tests.test_page_training import page
 
 OWNER = "browser-1"
 HISTORY = {"step": [1, 2, 3], "loss": [2.3, 2.0, 1.8], "eval_step": [3], "test_loss": [1.9], "test_acc": [0.4],
@@ -99,7 +99,7 @@ def texts(at, kind: str) -> list[str]:
 
 @pytest.mark.parametrize(("now", "kind", "words", "inspect"), STATES, ids=[f"{s[0].status}-{i}" for i, s in
                                                                            enumerate(STATES)])  # fmt: skip
-def test_every_run_state_renders_with_the_right_words(fake_data, monkeypatch, now, kind, words, inspect):  # noqa: F811
+def test_every_run_state_renders_with_the_right_words(fake_data, monkeypatch, now, kind, words, inspect):
     first = FakeRun(snap(Status.FINISHED, accuracy=0.5))  # this owner's run 1: the status line is about run 2
     serve(monkeypatch, FakeManager([first, FakeRun(now)]))
     at = page("2_Training_studio.py")
@@ -133,7 +133,7 @@ def wait_until(at, predicate, timeout=60.0) -> bool:
     return False
 
 
-def test_stop_while_queued_removes_the_run_from_the_queue(fake_data, manager):  # noqa: F811
+def test_stop_while_queued_removes_the_run_from_the_queue(fake_data, manager):
     from ui.training import dataset
 
     other = manager.submit("someone else", PRESETS["Tiny (fast demo)"], TrainConfig(epochs=100, batch_size=32),
@@ -149,7 +149,7 @@ def test_stop_while_queued_removes_the_run_from_the_queue(fake_data, manager):  
     assert not at.button(key="ts_train").disabled  # the owner may train again
 
 
-def test_a_diverging_run_stops_itself_and_keeps_its_curve(fake_data, manager):  # noqa: F811
+def test_a_diverging_run_stops_itself_and_keeps_its_curve(fake_data, manager):
     """The Keras-book network with plain SGD at the page's highest learning rate becomes NaN on the fake data."""
     at = page("2_Training_studio.py")
     at.selectbox(key="ts_preset").set_value("Keras book").run()
