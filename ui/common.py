@@ -52,6 +52,8 @@ _PRESENT_CSS = """
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
 [data-testid="stWidgetLabel"] p, [data-testid="stAlertContainer"] p, button p { font-size: 24px !important; }
 [data-testid="stCode"] code { font-size: 24px !important; line-height: 1.35 !important; }
+[data-testid="stMarkdownContainer"] td, [data-testid="stMarkdownContainer"] th,
+[data-testid="stMain"] input, [data-testid="stExpander"] summary p { font-size: 22px !important; }
 .katex { font-size: 1.12em !important; }
 h1 { font-size: 40px !important; padding: 0 !important; }
 h3 { font-size: 30px !important; padding: 0.2rem 0 !important; }
