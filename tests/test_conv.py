@@ -114,6 +114,17 @@ def test_parse_kernel_errors():
             parse_kernel(bad)
 
 
+TORCH_ACTIVATIONS = {
+    "None": lambda a: nn.Identity(),
+    "ReLU": lambda a: nn.ReLU(),
+    "Leaky ReLU": lambda a: nn.LeakyReLU(a.slope),
+    "ELU": lambda a: nn.ELU(a.alpha),
+    "GELU": lambda a: nn.GELU(),
+    "Tanh": lambda a: nn.Tanh(),
+    "Sigmoid": lambda a: nn.Sigmoid(),
+}
+
+
 def _module_pipeline(x, spec, act, pool):
     c_in = x.shape[0]
     k_h, k_w = spec.kernel_size
@@ -129,7 +140,7 @@ def _module_pipeline(x, spec, act, pool):
         conv.bias.fill_(spec.bias)
         mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
         y = conv(F.pad(x[None], (left, right, top, bottom), mode=mode))
-        y = activate(y, act)
+        y = TORCH_ACTIVATIONS[act.name](act)(y)  # torch's own modules, not the engine's activate()
         if pool.kind == "Max":
             y = nn.MaxPool2d(pool.kernel, pool.stride, pool.padding, ceil_mode=pool.ceil_mode)(y)
         elif pool.kind == "Average":

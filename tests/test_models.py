@@ -108,8 +108,10 @@ def test_normalisation_is_inside_and_channels_last_works():
     x = torch.rand(4, 1, 28, 28)
     assert torch.allclose(model.normalize(x), (x - MEAN) / 0.3530)
     assert len(list(model.normalize.parameters())) == 0
+    plain = model(x)  # before the conversion: .to(memory_format=…) changes the model in place and returns it
     cl = model.to(memory_format=torch.channels_last)
-    assert torch.allclose(cl(x.contiguous(memory_format=torch.channels_last)), model(x), atol=1e-5)
+    assert cl.get_submodule("0").weight.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(cl(x.contiguous(memory_format=torch.channels_last)), plain, atol=1e-5)
 
 
 def test_dense_comparison_for_the_parameter_sharing_lesson():
