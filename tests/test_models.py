@@ -117,3 +117,16 @@ def test_normalisation_is_inside_and_channels_last_works():
 def test_dense_comparison_for_the_parameter_sharing_lesson():
     lesson = dense_comparison((1, 28, 28), (16, 28, 28), 416)
     assert lesson["dense_params"] == 784 * 12_544 + 12_544 and lesson["ratio"] > 20_000
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_multiply_accumulates_match_torchs_own_count(name):
+    """summarize's MACs per image, checked against torch's FLOP counter (2 FLOPs per multiply-accumulate)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    spec = PRESETS[name]
+    model = build_model(spec).eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 1, 28, 28))
+    counted = sum(n for op, n in counter.get_flop_counts()["Global"].items() if "conv" in str(op) or "mm" in str(op))
+    assert summarize(spec).total_macs * 2 == counted
