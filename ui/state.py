@@ -126,19 +126,22 @@ export default function (component) {
 PATHS = {"explorer": "/Convolution_explorer", "studio": "/Training_studio", "inspect": "/Inspect_model"}
 
 
-def publish(page: str, fields: Sequence[Field]) -> None:
+def publish(page: str, fields: Sequence[Field], in_fragment: bool = False) -> None:
     """After the widgets: write the page's settings into the address bar, replacing the current history entry.
 
     Replacing (in the browser, by a small script) rather than setting ``st.query_params``, which would
     push a history entry for every change: Back then returns to the previous page, as a lecturer expects.
     ``st.session_state[f"_url_{page}"]`` holds the same parameters, for the page links and for tests.
+    Inside a fragment (which reruns alone, e.g. the step-through's ◀ ▶) pass ``in_fragment=True``.
     """
     query = encode(fields, st.session_state)
     if query != st.session_state.get(f"_url_{page}"):
         browser_store().put(browser_id(), f"url_{page}", query, sum(len(k) + len(v) for k, v in query.items()))
     st.session_state[f"_url_{page}"] = query
-    with st.sidebar.container(key=f"cnnpg_hidden_url_{page}"):  # hidden by ui.common's style
-        _replace_url(data={"query": urlencode(query), "path": PATHS[page]}, key=f"_url_writer_{page}")
+    where = st.container if in_fragment else st.sidebar.container  # a fragment may only draw in its own place
+    suffix = "_fragment" if in_fragment else ""
+    with where(key=f"cnnpg_hidden_url_{page}{suffix}"):  # hidden by ui.common's style
+        _replace_url(data={"query": urlencode(query), "path": PATHS[page]}, key=f"_url_writer_{page}{suffix}")
 
 
 def notice(page: str) -> None:

@@ -15,8 +15,10 @@ from playground.failures import plural
 from playground.figures import map_figure
 from playground.reverse import reach_from_input
 from playground.stepping import SCOPES, play_order
+from ui.explorer_controls import FIELDS
 from ui.explorer_views import arithmetic
 from ui.pictures import WIDTH, cell_picture, legend_picture, map_picture, rgb_picture, show_picture, zoom_picture
+from ui.state import publish
 
 P = "cx"
 KEEP = "session"
@@ -140,6 +142,8 @@ def _cell_view(stages: Stages, channel: int, playing: bool) -> None:
     with written:
         st.markdown("**The dot product, written out**")
         arithmetic(cell, stages.pooled is not None)
+    if not playing:  # ◀ ▶, a click or a slider moved the cell in this fragment alone: the link follows it
+        publish("explorer", FIELDS, in_fragment=True)
 
 
 def reverse_view(stages: Stages, channel: int) -> None:

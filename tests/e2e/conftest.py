@@ -162,4 +162,7 @@ def pytest_runtest_makereport(item, call):
         for i, p in enumerate(pages):
             with contextlib.suppress(Exception):  # a closed page: nothing to show
                 shot(p, f"failed-{item.name}-{i}")
+                # What the page said, in the log too: a CI machine's artifacts may not be kept.
+                text = p.locator("[data-testid='stMain']").inner_text(timeout=2_000)
+                report.sections.append((f"page {i} at {p.url}", text[:3000]))
     return report

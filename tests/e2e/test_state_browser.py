@@ -226,3 +226,15 @@ def test_an_upload_over_the_limit_says_why(page, app_server, tmp_path):
     assert refusal.is_visible() and "must be 25.0MB or smaller" in refusal.inner_text()
     box = refusal.bounding_box()
     assert box["width"] > 50 and box["height"] > 10  # written out, not only read to screen readers
+
+
+def test_the_link_follows_the_step_through(page, app_server):
+    open_explorer(page, app_server, "?src=grid")
+    page.locator(".st-key-cx_next button").click()  # a fragment's rerun: only the step-through redraws
+    page.wait_for_function("() => location.search.includes('cell=0%2C1')", timeout=30_000)
+    page.locator(".st-key-cx_next button").click()
+    page.wait_for_function("() => location.search.includes('cell=0%2C2')", timeout=30_000)
+    page.reload()
+    page.locator(STAGES).wait_for(timeout=90_000)
+    wait_idle(page)
+    assert "Convolution output: cell (0, 2)" in page.locator(".st-key-cx_outmap").inner_text()
