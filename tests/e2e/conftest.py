@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -25,6 +26,7 @@ ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 IN_CI = os.environ.get("CI") == "true"
+LOGS: list[Path] = []  # the log of every server started, in order
 
 
 def pytest_collection_modifyitems(items):
@@ -72,8 +74,11 @@ def start_server(env: dict | None = None, timeout: float = 60, port: int | None 
     ]  # fmt: skip
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"server-{port}.log", "wb")  # noqa: SIM115 (closed with the process)
+    LOGS.append(Path(log.name))
+    # Each server keeps its runs in a folder of its own unless told otherwise: no test sees another's runs.
+    env = {"PLAYGROUND_RUNS_DIR": tempfile.mkdtemp(prefix="cnnpg-runs-"), **(env or {})}
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})}
+        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **env}
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
@@ -147,11 +152,22 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_timeout(300)
 
 
+_FIRST_LOG = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    item.stash[_FIRST_LOG] = len(LOGS)  # before the fixtures start this test's servers
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     """A failing browser test leaves a screenshot of every page it had open (test-artifacts/failed-*.png)."""
     report = yield
     if report.when == "call" and report.failed:
+        for log in LOGS[item.stash.get(_FIRST_LOG, len(LOGS)):]:  # the servers this test started: their last words
+            with contextlib.suppress(OSError):
+                report.sections.append((f"server log {log.name} (end)", log.read_text(errors="replace")[-3000:]))
         pages = []
         for name in ("page", "browser"):
             obj = item.funcargs.get(name)
