@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -18,23 +19,8 @@ from playground import limits, shapes
 from playground.presets import DEFAULT_SPEC, PRESETS  # noqa: F401 (re-exported: part of this module's contract)
 
 MEAN, STD = 0.2860, 0.3530  # FashionMNIST pixel statistics on the [0, 1] scale
+CLASSES = 10  # FashionMNIST's: every network the app trains or inspects ends with one score per class
 
-# Each layer type and its parameters with their defaults: the page builds its editor from this.
-LAYER_TYPES: dict[str, dict[str, object]] = {
-    "conv": {"out_channels": 16, "kernel": 3, "stride": 1, "padding": 1, "dilation": 1},
-    "batchnorm": {},
-    "relu": {},
-    "leaky_relu": {"slope": 0.01},
-    "elu": {},
-    "gelu": {},
-    "tanh": {},
-    "sigmoid": {},
-    "maxpool": {"kernel": 2, "stride": 2},
-    "avgpool": {"kernel": 2, "stride": 2},
-    "dropout": {"p": 0.25},
-    "flatten": {},
-    "linear": {"out_features": 10, "in_features": None},
-}
 ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
 
@@ -102,87 +88,194 @@ class Summary:
         return self.rows[i]
 
 
-def _int(layer: dict, key: str, minimum: int) -> int:
-    value = layer.get(key, LAYER_TYPES[layer["type"]].get(key))
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SpecError(f"{key} must be a whole number of at least {minimum}, got {value!r}.")
-    return value
-
-
 def _n(x: int) -> str:
     return f"{x:,}"
 
 
-def _row(i: int, layer: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
-    """Describe layer ``i`` on input ``shape``; raises SpecError (or ValueError from shapes) if impossible."""
-    kind = layer.get("type") if isinstance(layer, dict) else layer
-    if not isinstance(kind, str) or kind not in LAYER_TYPES:  # a str first: a list or dict is not even hashable
-        raise SpecError(f"Unknown layer type {kind!r}; choose one of {', '.join(LAYER_TYPES)}.")
-    kind = layer["type"]
-    spatial = len(shape) == 3
-    if kind in ("conv", "batchnorm", "maxpool", "avgpool") and not spatial:
-        raise SpecError(f"A {kind} layer needs an image (C×H×W) but gets a flat vector of {shape[0]} numbers.")
-    if kind == "conv":
-        c, h, w = shape
-        limits = (("out_channels", 1), ("kernel", 1), ("stride", 1), ("padding", 0), ("dilation", 1))
-        o, k, s, p, d = (_int(layer, key, m) for key, m in limits)
-        ah, aw = shapes.conv_axis(h, k, s, p, d), shapes.conv_axis(w, k, s, p, d)
-        out = (o, ah.output, aw.output)
-        params = o * k * k * c + o
-        formula = ah.substituted("H") if h != w or ah != aw else ah.substituted("H,W")
-        name = f"Conv2d({c}→{o}, {k}×{k}" + (f", stride {s}" if s > 1 else "") + (f", pad {p}" if p else "") + (
-            f", dilation {d}" if d > 1 else "") + ")"  # fmt: skip
-        return LayerRow(i, name, kind, out, formula, params, f"{o}·({k}·{k}·{c}) + {o} = {_n(params)}",
-                        o * ah.output * aw.output * k * k * c), out  # fmt: skip
-    if kind in ("maxpool", "avgpool"):
-        c, h, w = shape
-        k = _int(layer, "kernel", 1)
-        s = _int(layer, "stride", 1) if layer.get("stride") is not None else k
+@dataclass(frozen=True)
+class Whole:
+    """A whole-number parameter: its default (None: "automatic") and its least value."""
+
+    default: int | None
+    minimum: int
+
+
+@dataclass(frozen=True)
+class Real:
+    """A number parameter; ``below`` is an exclusive upper bound (a probability's 1)."""
+
+    default: float
+    minimum: float | None = None
+    below: float | None = None
+    words: str = "a number"
+
+
+def _check(kind: str, key: str, rule: Whole | Real, value: object) -> object:
+    if value is None and rule.default is None:
+        return None
+    if isinstance(rule, Whole):
+        if isinstance(value, bool) or not isinstance(value, int) or value < rule.minimum:
+            raise SpecError(f"{key} must be a whole number of at least {rule.minimum}, got {value!r}.")
+        return value
+    lo, hi = rule.minimum, rule.below
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or (
+            lo is not None and value < lo) or (hi is not None and value >= hi):  # fmt: skip
+        raise SpecError(f"{LAYER_KINDS[kind].title} {key} must be {rule.words}, got {value!r}.")
+    return value
+
+
+def _conv_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
+    (c, h, w), (o, k, s, p, d) = shape, (q[key] for key in ("out_channels", "kernel", "stride", "padding", "dilation"))
+    ah, aw = shapes.conv_axis(h, k, s, p, d), shapes.conv_axis(w, k, s, p, d)
+    out, params = (o, ah.output, aw.output), o * k * k * c + o
+    formula = ah.substituted("H") if h != w or ah != aw else ah.substituted("H,W")
+    name = f"Conv2d({c}→{o}, {k}×{k}" + (f", stride {s}" if s > 1 else "") + (f", pad {p}" if p else "") + (
+        f", dilation {d}" if d > 1 else "") + ")"  # fmt: skip
+    return LayerRow(i, name, "conv", out, formula, params, f"{o}·({k}·{k}·{c}) + {o} = {_n(params)}",
+                    o * ah.output * aw.output * k * k * c), out  # fmt: skip
+
+
+def _pool_row(kind: str):
+    def row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
+        (c, h, w), k, s = shape, q["kernel"], q["stride"]
         ah, aw = shapes.pool_axis(h, k, s), shapes.pool_axis(w, k, s)
         out = (c, ah.output, aw.output)
         formula = ah.substituted("H") if h != w else ah.substituted("H,W")
-        label = "MaxPool2d" if kind == "maxpool" else "AvgPool2d"
-        return LayerRow(i, f"{label}({k}×{k}, stride {s})", kind, out, formula, 0, "0", 0), out
-    if kind == "batchnorm":
-        c = shape[0]
-        return LayerRow(i, f"BatchNorm2d({c})", kind, shape, "", 2 * c, f"2·{c} = {2 * c}", 0), shape
-    if kind == "flatten":
-        n = 1
-        for d in shape:
-            n *= d
-        return LayerRow(i, "Flatten", kind, (n,), "·".join(map(str, shape)) + f" = {_n(n)}" if spatial else "", 0,
-                        "0", 0), (n,)  # fmt: skip
-    if kind == "linear":
-        if spatial:
-            raise SpecError(f"A Linear layer needs a flat vector: add a Flatten before it (it gets {shape}).")
-        n_in, o = shape[0], _int(layer, "out_features", 1)
-        declared = layer.get("in_features")
-        if declared is not None:
-            declared = _int(layer, "in_features", 1)
-        if declared is not None and declared != n_in:
-            raise SpecError(f"Linear expects {_n(declared)} inputs but receives {_n(n_in)}. "
-                            f"Set in_features to {n_in} or leave it automatic.")  # fmt: skip
-        params = o * n_in + o
-        return LayerRow(i, f"Linear({_n(n_in)}→{o})", kind, (o,), "", params,
-                        f"{o}·{_n(n_in)} + {o} = {_n(params)}", o * n_in), (o,)  # fmt: skip
-    if kind == "dropout":
-        p = layer.get("p", 0.25)
-        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p < 1:
-            raise SpecError(f"Dropout p must be a probability in [0, 1), got {p!r}.")
-        return LayerRow(i, f"Dropout(p={p})", kind, shape, "", 0, "0", 0), shape
-    if kind == "leaky_relu":
-        slope = layer.get("slope", 0.01)
-        if isinstance(slope, bool) or not isinstance(slope, int | float):
-            raise SpecError(f"Leaky ReLU slope must be a number, got {slope!r}.")
-        return LayerRow(i, f"LeakyReLU({slope})", kind, shape, "", 0, "0", 0), shape
-    return LayerRow(i, ACTIVATIONS[kind].__name__, kind, shape, "", 0, "0", 0), shape
+        return LayerRow(i, f"{LAYER_KINDS[kind].title}({k}×{k}, stride {s})", kind, out, formula, 0, "0", 0), out
+
+    return row
 
 
-def summarize(spec: dict, input_shape: tuple[int, ...] = (1, 28, 28)) -> Summary:
+def _batchnorm_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
+    c = shape[0]
+    return LayerRow(i, f"BatchNorm2d({c})", "batchnorm", shape, "", 2 * c, f"2·{c} = {2 * c}", 0), shape
+
+
+def _flatten_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
+    n = math.prod(shape)
+    formula = "·".join(map(str, shape)) + f" = {_n(n)}" if len(shape) == 3 else ""
+    return LayerRow(i, "Flatten", "flatten", (n,), formula, 0, "0", 0), (n,)
+
+
+def _linear_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
+    if len(shape) != 1:
+        raise SpecError(f"A Linear layer needs a flat vector: add a Flatten before it (it gets {shape}).")
+    n_in, o, declared = shape[0], q["out_features"], q["in_features"]
+    if declared is not None and declared != n_in:
+        raise SpecError(f"Linear expects {_n(declared)} inputs but receives {_n(n_in)}. "
+                        f"Set in_features to {n_in} or leave it automatic.")  # fmt: skip
+    params = o * n_in + o
+    return LayerRow(i, f"Linear({_n(n_in)}→{o})", "linear", (o,), "", params, f"{o}·{_n(n_in)} + {o} = {_n(params)}",
+                    o * n_in), (o,)  # fmt: skip
+
+
+def _same_shape(kind: str, name: Callable[[dict], str]):
+    def row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
+        return LayerRow(i, name(q), kind, shape, "", 0, "0", 0), shape
+
+    return row
+
+
+Row = Callable[[int, dict, tuple[int, ...]], tuple[LayerRow, tuple[int, ...]]]
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One kind of layer: its parameters with their defaults, its row of the network table, its module.
+
+    ``row`` and ``build`` receive the parameters checked and completed by ``layer_params``, never a raw spec.
+    """
+
+    title: str  # the PyTorch module's name
+    params: dict[str, Whole | Real]
+    row: Row
+    build: Callable[[dict, tuple[int, ...]], nn.Module]  # (checked parameters, input shape) → module
+    needs_image: bool = False  # C×H×W in, not a flat vector
+
+
+def _activation(kind: str, module: type[nn.Module]) -> LayerKind:
+    return LayerKind(module.__name__, {}, _same_shape(kind, lambda q: module.__name__), lambda q, shape: module())
+
+
+def _pool(kind: str, module: type[nn.Module]) -> LayerKind:
+    build = lambda q, shape: module(q["kernel"], q["stride"])  # noqa: E731
+    return LayerKind(module.__name__, {"kernel": Whole(2, 1), "stride": Whole(None, 1)}, _pool_row(kind), build, True)
+
+
+# Every layer a spec may use, in the editor's order: the one place that says what each kind takes and makes.
+LAYER_KINDS: dict[str, LayerKind] = {
+    "conv": LayerKind(
+        "Conv2d",
+        {
+            "out_channels": Whole(16, 1),
+            "kernel": Whole(3, 1),
+            "stride": Whole(1, 1),
+            "padding": Whole(1, 0),
+            "dilation": Whole(1, 1),
+        },
+        _conv_row,
+        lambda q, shape: nn.Conv2d(shape[0], q["out_channels"], q["kernel"], q["stride"], q["padding"], q["dilation"]),
+        needs_image=True,
+    ),
+    "batchnorm": LayerKind("BatchNorm2d", {}, _batchnorm_row, lambda q, shape: nn.BatchNorm2d(shape[0]), True),
+    "relu": _activation("relu", nn.ReLU),
+    "leaky_relu": LayerKind(
+        "LeakyReLU",
+        {"slope": Real(0.01)},
+        _same_shape("leaky_relu", lambda q: f"LeakyReLU({q['slope']})"),
+        lambda q, shape: nn.LeakyReLU(q["slope"]),
+    ),
+    "elu": _activation("elu", nn.ELU),
+    "gelu": _activation("gelu", nn.GELU),
+    "tanh": _activation("tanh", nn.Tanh),
+    "sigmoid": _activation("sigmoid", nn.Sigmoid),
+    "maxpool": _pool("maxpool", nn.MaxPool2d),
+    "avgpool": _pool("avgpool", nn.AvgPool2d),
+    "dropout": LayerKind(
+        "Dropout",
+        {"p": Real(0.25, 0.0, 1.0, "a probability in [0, 1)")},
+        _same_shape("dropout", lambda q: f"Dropout(p={q['p']})"),
+        lambda q, shape: nn.Dropout(q["p"]),
+    ),
+    "flatten": LayerKind("Flatten", {}, _flatten_row, lambda q, shape: nn.Flatten()),
+    "linear": LayerKind(
+        "Linear",
+        {"out_features": Whole(10, 1), "in_features": Whole(None, 1)},
+        _linear_row,
+        lambda q, shape: nn.Linear(shape[0], q["out_features"]),
+    ),
+}
+# Each kind's parameters and their defaults (None: automatic): the page builds its editor from this.
+LAYER_TYPES = {kind: {key: rule.default for key, rule in k.params.items()} for kind, k in LAYER_KINDS.items()}
+
+
+def layer_params(layer: object) -> tuple[str, dict]:
+    """A spec layer's kind and its parameters, checked and with defaults filled in; raises SpecError in words."""
+    kind = layer.get("type") if isinstance(layer, dict) else layer
+    if not isinstance(kind, str) or kind not in LAYER_KINDS:  # a str first: a list or dict is not even hashable
+        raise SpecError(f"Unknown layer type {kind!r}; choose one of {', '.join(LAYER_KINDS)}.")
+    rules = LAYER_KINDS[kind].params
+    q = {key: _check(kind, key, rule, layer.get(key, rule.default)) for key, rule in rules.items()}
+    if kind in ("maxpool", "avgpool") and q["stride"] is None:
+        q["stride"] = q["kernel"]  # PyTorch's default: windows side by side
+    return kind, q
+
+
+def _row(i: int, layer: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
+    """Describe layer ``i`` on input ``shape``; raises SpecError (or ValueError from shapes) if impossible."""
+    kind, q = layer_params(layer)
+    if LAYER_KINDS[kind].needs_image and len(shape) != 3:
+        raise SpecError(f"A {kind} layer needs an image (C×H×W) but gets a flat vector of {shape[0]} numbers.")
+    return LAYER_KINDS[kind].row(i, q, shape)
+
+
+def summarize(spec: dict, input_shape: tuple[int, ...] = (1, 28, 28), *, classes: int | None = CLASSES) -> Summary:
     """One row per layer, with shapes, formulas, parameters and MACs; an impossible spec is reported, not raised.
 
     A spec over a limit of ``playground.limits`` (layers, weights, activations or multiply-adds per image) is
-    reported the same way, on the row where it crosses the limit, from the arithmetic alone.
+    reported the same way, on the row where it crosses the limit, from the arithmetic alone; so is a network that
+    could not learn to classify: one that does not end with ``classes`` numbers (None: any output will do) or
+    has no weights at all.
     """
     rows: list[LayerRow] = []
     shape = tuple(input_shape)
@@ -200,32 +293,21 @@ def summarize(spec: dict, input_shape: tuple[int, ...] = (1, 28, 28)) -> Summary
                            f"Layer {i + 1}: {e}", i)  # fmt: skip
         rows.append(row)
         shape = new_shape
-    return Summary(tuple(rows), sum(r.params for r in rows), sum(r.macs for r in rows), shape)
+    params, macs, last = sum(r.params for r in rows), sum(r.macs for r in rows), len(rows) - 1
+    if classes is not None and shape != (classes,):
+        ends = f"an image of {'×'.join(map(str, shape))} numbers" if len(shape) == 3 else f"{_n(shape[0])} numbers"
+        fix = "end with Flatten and a Linear layer" if len(shape) == 3 else "set the last Linear layer's outputs"
+        return Summary(tuple(rows), params, macs, shape, f"Layer {last + 1}: the network ends with {ends}, but it "
+                       f"must end with {classes}, one score per class: {fix} to {classes}.", last)  # fmt: skip
+    if classes is not None and params == 0:
+        return Summary(tuple(rows), params, macs, shape, f"Layer {last + 1}: this network has no weights to learn. "
+                       "Add a Conv or Linear layer.", last)  # fmt: skip
+    return Summary(tuple(rows), params, macs, shape)
 
 
-def _module(layer: dict, row: LayerRow, in_shape: tuple[int, ...]) -> nn.Module:
-    kind = layer["type"]
-    if kind == "conv":
-        k, s, p, d = (layer.get(key, LAYER_TYPES["conv"][key]) for key in ("kernel", "stride", "padding", "dilation"))
-        return nn.Conv2d(in_shape[0], layer["out_channels"], k, s, p, d)
-    if kind in ("maxpool", "avgpool"):
-        k = layer.get("kernel", 2)
-        cls = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
-        return cls(k, layer.get("stride") or k)
-    if kind == "batchnorm":
-        return nn.BatchNorm2d(in_shape[0])
-    if kind == "flatten":
-        return nn.Flatten()
-    if kind == "linear":
-        return nn.Linear(in_shape[0], layer["out_features"])
-    if kind == "dropout":
-        return nn.Dropout(layer.get("p", 0.25))
-    if kind == "leaky_relu":
-        return nn.LeakyReLU(layer.get("slope", 0.01))
-    return ACTIVATIONS[kind]()
-
-
-def build_model(spec: dict, input_shape: tuple[int, ...] = (1, 28, 28)) -> nn.Sequential:
+def build_model(
+    spec: dict, input_shape: tuple[int, ...] = (1, 28, 28), *, classes: int | None = CLASSES
+) -> nn.Sequential:
     """The module for ``spec``: ``Normalize`` first, then one child per spec layer, named "0", "1", ….
 
     Takes (N, 1, 28, 28) images with pixels in [0, 1].
@@ -233,14 +315,15 @@ def build_model(spec: dict, input_shape: tuple[int, ...] = (1, 28, 28)) -> nn.Se
     Raises:
         SpecError: the spec is impossible; the message is the one ``summarize`` reports.
     """
-    summary = summarize(spec, input_shape)
+    summary = summarize(spec, input_shape, classes=classes)
     if not summary.ok:
         raise SpecError(summary.error)
     model = nn.Sequential()
     model.add_module("normalize", Normalize())
     shape = tuple(input_shape)
     for i, (layer, row) in enumerate(zip(spec["layers"], summary.rows, strict=True)):
-        model.add_module(str(i), _module(layer, row, shape))
+        kind, q = layer_params(layer)
+        model.add_module(str(i), LAYER_KINDS[kind].build(q, shape))
         shape = row.output_shape
     return model
 

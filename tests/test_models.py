@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from playground.models import (
     DEFAULT_SPEC,
+    LAYER_KINDS,
+    LAYER_TYPES,
     MEAN,
     PRESETS,
     SpecError,
@@ -36,10 +38,10 @@ def test_the_classic_and_keras_networks_have_the_published_parameter_counts():
     assert "28 + 2 + 2" in rows[0].formula and rows[0].formula.endswith("= 28")
 
 
-def _assert_rows_match_module(spec):
-    summary = summarize(spec)
+def _assert_rows_match_module(spec, classes=10):
+    summary = summarize(spec, classes=classes)
     assert summary.ok, summary.error
-    model = build_model(spec).eval()
+    model = build_model(spec, classes=classes).eval()
     maps = feature_maps(model, torch.zeros(2, 1, 28, 28))
     assert [tuple(t.shape[1:]) for _, t in maps] == [r.output_shape for r in summary]
     assert n_params(model) == summary.total_params
@@ -66,13 +68,13 @@ layer = st.one_of(
 @given(st.lists(layer, min_size=1, max_size=5), st.integers(1, 20))
 def test_random_specs_match_real_modules_or_are_reported(layers, units):
     spec = {"name": "random", "layers": [*layers, {"type": "flatten"}, {"type": "linear", "out_features": units}]}
-    summary = summarize(spec)
+    summary = summarize(spec, classes=None)  # any number of outputs: the shapes are what is tested here
     if summary.ok:
-        _assert_rows_match_module(spec)
+        _assert_rows_match_module(spec, classes=None)
     else:
         assert summary.error.startswith(f"Layer {summary.error_row + 1}:")
         with pytest.raises(SpecError):
-            build_model(spec)
+            build_model(spec, classes=None)
 
 
 @pytest.mark.parametrize(
@@ -96,6 +98,53 @@ def test_impossible_specs_are_explained_on_their_row(change, row, words):
     assert len(summary.rows) == row
     with pytest.raises(SpecError, match=words):
         build_model(spec)
+
+
+FLAT = {"type": "flatten"}
+
+
+@pytest.mark.parametrize(
+    ("layers", "words"),
+    [
+        ([FLAT, {"type": "linear", "out_features": 149}], "ends with 149 numbers, but it must end with 10"),
+        ([{"type": "conv", "out_channels": 2}], "ends with an image of 2×28×28 numbers"),
+        ([FLAT], "ends with 784 numbers"),
+        ([{"type": "maxpool", "kernel": 7}, {"type": "relu"}, FLAT, {"type": "dropout"}], "ends with 16 numbers"),
+        ([{"type": "conv", "out_channels": 10, "kernel": 28, "padding": 0}, FLAT], None),  # 10 scores: it trains
+        ([{"type": "maxpool", "kernel": 7}, FLAT, {"type": "avgpool"}], "needs an image"),
+    ],
+)
+def test_networks_that_could_not_be_trained_are_refused_on_their_last_row(layers, words):
+    """Issue 9: a network not ending in 10 scores died in training (shape '[10, 10]' is invalid …); now refused."""
+    summary = summarize({"layers": layers})
+    if words is None:
+        assert summary.ok and summary.output_shape == (10,)
+        assert build_model({"layers": layers})(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+        return
+    assert not summary.ok and words in summary.error
+    with pytest.raises(SpecError, match=words):
+        build_model({"layers": layers})
+
+
+def test_a_network_without_weights_is_refused_before_the_optimizer_would_be():
+    spec = {"layers": [{"type": "avgpool", "kernel": 28, "stride": 28}, FLAT, {"type": "relu"}]}
+    no_weights = "Layer 3: this network has no weights to learn. Add a Conv or Linear layer."
+    assert summarize(spec, classes=1).error == no_weights
+    assert summarize(spec, classes=None).ok  # the shapes alone are fine
+
+
+def test_every_parameter_takes_its_default_from_the_one_table():
+    """A conv row without ``out_channels`` built a KeyError; now each kind's defaults come from LAYER_KINDS."""
+    spec = {"layers": [{"type": "conv"}, {"type": "maxpool"}, FLAT, {"type": "linear"}]}
+    summary = summarize(spec)
+    assert summary.ok and summary.rows[0].output_shape == (16, 28, 28) and summary.rows[1].output_shape == (16, 14, 14)
+    model = build_model(spec)
+    conv, pool = model.get_submodule("0"), model.get_submodule("1")
+    defaults = LAYER_TYPES["conv"]
+    assert (conv.out_channels, conv.kernel_size, conv.padding) == (
+        defaults["out_channels"], (defaults["kernel"],) * 2, (defaults["padding"],) * 2)  # fmt: skip
+    assert pool.stride == pool.kernel_size == LAYER_TYPES["maxpool"]["kernel"]  # stride None: PyTorch's default
+    assert set(LAYER_TYPES) == set(LAYER_KINDS)
 
 
 def test_malformed_specs():
