@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from playground import images
-from playground.conv import ConfigError, run
+from playground.conv import ConfigError, applied_kernel, run
 from playground.explain import fmt
 from ui.common import present_bar, setup_page
 from ui.explorer_controls import DEFAULTS, FIELDS, P, read_settings
@@ -93,8 +93,7 @@ if not present:
         k1, k2 = st.columns([1, 2])
         with k1:
             title = "Kernel" + (" (flipped)" if settings.conv.flip else "")
-            shown = kernel.flip(-1, -2) if settings.conv.flip else kernel
-            show_picture(map_picture(shown, title, colorbar=False), key=f"{P}_kernel")
+            show_picture(map_picture(applied_kernel(settings.conv), title, colorbar=False), key=f"{P}_kernel")
         extra = len(settings.filter_names) - 1
         k2.markdown(
             f"**{plain(settings.filter_names[0])}**, {kernel.shape[0]}×{kernel.shape[1]}"

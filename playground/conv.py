@@ -134,16 +134,20 @@ def weight_tensor(spec: ConvSpec, in_channels: int) -> tuple[torch.Tensor, int]:
     except shapes.SizeError as e:
         raise ConfigError(e.failure) from None
     if spec.per_channel:
-        k = kernel_tensor(spec.filters[0])
+        k = applied_kernel(spec)
         weight = k.expand(in_channels, 1, *k.shape).clone()
         groups = in_channels
     else:
-        ks = torch.stack([kernel_tensor(k) for k in spec.filters])  # (C_out, kH, kW)
+        ks = torch.stack([applied_kernel(spec, i) for i in range(len(spec.filters))])  # (C_out, kH, kW)
         weight = ks[:, None].expand(-1, in_channels, -1, -1)
         groups = 1
-    if spec.flip:
-        weight = weight.flip(-1, -2)
     return weight.contiguous(), groups
+
+
+def applied_kernel(spec: ConvSpec, index: int = 0) -> torch.Tensor:
+    """Filter ``index`` as the convolution slides it over the image: rotated 180° for a true convolution."""
+    k = kernel_tensor(spec.filters[index])
+    return k.flip(-1, -2) if spec.flip else k
 
 
 def pad(image: torch.Tensor, spec: ConvSpec) -> torch.Tensor:

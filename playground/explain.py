@@ -131,18 +131,11 @@ def explain(stages: Stages, channel: int, row: int, col: int) -> CellExplanation
     )
 
 
-def _first_window(index: int, kernel: int, stride: int, padding: int, count: int) -> int | None:
-    """The first pooling window along one axis that contains ``index``, or None."""
-    start = max(0, -(-(index + padding - kernel + 1) // stride))  # ceil division
-    return start if start < count and start * stride - padding <= index else None
-
-
 def _feeds(stages: Stages, channel: int, row: int, col: int):
     if stages.pooled is None or stages.pool_axes is None:
         return None, None
     ph, pw = stages.pool_axes
-    pr = _first_window(row, ph.kernel, ph.stride, ph.pad_before, ph.output)
-    pc = _first_window(col, pw.kernel, pw.stride, pw.pad_before, pw.output)
+    pr, pc = ph.first_window(row), pw.first_window(col)
     if pr is None or pc is None:
         return None, None
     return (pr, pc), float(stages.pooled[channel, pr, pc])

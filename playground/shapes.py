@@ -234,6 +234,16 @@ class AxisSize:
         num = rf"{self.size} + {pads} - {self.dilation}\cdot({self.kernel}-1) - 1"
         return rf"{o}\frac{{{num}}}{{{self.stride}}}{c}"
 
+    def first_window(self, index: int) -> int | None:
+        """The first window (output index) whose span covers input position ``index``, or None if none does.
+
+        >>> pool_axis(6, 2, 2).first_window(3), conv_axis(5, 3, 2).first_window(4), pool_axis(5, 2, 2).first_window(4)
+        (1, 1, None)
+        """
+        span = effective_kernel(self.kernel, self.dilation)
+        start = max(0, -(-(index + self.pad_before - span + 1) // self.stride))  # ceil division
+        return start if start < self.output and start * self.stride - self.pad_before <= index else None
+
     @property
     def dropped_last(self) -> bool:
         """ceil_mode rounded up to a window that would start in the padding, which PyTorch drops."""

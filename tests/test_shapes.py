@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from playground import shapes
 from playground.shapes import conv_axis, conv_output_size, pool_axis, pool_output_size, same_padding
 
 
@@ -126,3 +127,18 @@ def test_axis_explains_itself():
     assert odd.output == 2 and not odd.exact and odd.uncovered == 1
     pool = pool_axis(5, 2, 2, 1, ceil_mode=True)
     assert pool.output == 3 and pool.dropped_last and r"\lceil" in pool.latex()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2), st.integers(1, 3), st.booleans())
+def test_first_window_is_the_first_span_that_covers_the_pixel(size, kernel, stride, padding, dilation, pool):
+    try:
+        axis = (shapes.pool_axis(size, kernel, stride, min(padding, kernel // 2)) if pool
+                else shapes.conv_axis(size, kernel, stride, padding, dilation))  # fmt: skip
+    except ValueError:
+        return  # no window fits: nothing to find
+    span = shapes.effective_kernel(axis.kernel, axis.dilation)
+    for i in range(-axis.pad_before, size + axis.pad_after):
+        starts = [j * axis.stride - axis.pad_before for j in range(axis.output)]
+        covering = [j for j, start in enumerate(starts) if start <= i < start + span]
+        assert axis.first_window(i) == (covering[0] if covering else None), (axis, i)
