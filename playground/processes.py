@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import io
 import multiprocessing
 import os
@@ -39,7 +40,7 @@ PROCESS_PREFIX = "cnn-playground-"  # our processes: named so, they leave the pa
 CTX = mp.get_context("forkserver")
 # Imported once in the forkserver and shared by every child: the watchdog first, so it is armed before the slow
 # imports; torch; and torch._dynamo, which a child's first torch.optim optimizer would import (~880 modules, 2.6 s).
-CTX.set_forkserver_preload(["playground.forkserver_preload", "playground.train", "torch._dynamo"])
+PRELOAD = ["playground.forkserver_preload", "playground.train", "torch._dynamo"]
 SEND_TIMEOUT = 120  # seconds a child waits for the server to take one message (700 MB took 3.3 s here)
 _preparation_data = spawn.get_preparation_data
 _closing, _exiting = threading.Lock(), False
@@ -68,7 +69,14 @@ def _without_main(name: str) -> dict:
     return data
 
 
-spawn.get_preparation_data = _without_main
+@functools.cache
+def _prepare() -> None:
+    """Once, before the first child: the forkserver's preload, and our processes' start-up without ``__main__``.
+
+    An explicit step (``Child`` takes it) rather than a side effect of importing this module.
+    """
+    CTX.set_forkserver_preload(PRELOAD)
+    spawn.get_preparation_data = _without_main
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)  # how a server is stopped: all its processes get one
@@ -97,6 +105,7 @@ class Child:
     """
 
     def __init__(self, target: Callable, args: tuple, name: str):
+        _prepare()
         ours, theirs = CTX.Pipe(duplex=True)
         self.conn, self._lock, self._pidfd = ours, threading.Lock(), None
         self.process = CTX.Process(target=_bootstrap, args=(target, name, theirs, *args), daemon=True,
