@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
+from playground.colours import RUN_COLOURS
 from playground.explain import fmt
 from playground.pictures import Picture
 from playground.pictures import font as _font  # a local name: "font" is a variable here
-from playground.train_figures import COLORS, smooth, thin
+from playground.train_figures import smooth, thin
 
 WIDTH, HEIGHT = 1400, 470
 TEXT, SMALL = 26, 22
@@ -178,7 +179,7 @@ def curves_picture(runs: list[tuple[str, dict]], log_loss: bool = False, epochs:
     """
     canvas = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(canvas)
-    curves = [_Curve.of(label, h, COLORS[i % len(COLORS)]) for i, (label, h) in enumerate(runs)]
+    curves = [_Curve.of(label, h, RUN_COLOURS[i % len(RUN_COLOURS)]) for i, (label, h) in enumerate(runs)]
     x_hi = max([epochs or 0.0] + [c.steps[-1] for c in curves if c.steps] + [c.evals[-1] for c in curves if c.evals])
     losses = [v for c in curves for v in (*c.loss, *c.test_loss)]
     accs = [v for c in curves for v in c.acc]

@@ -15,18 +15,23 @@ import io
 from collections.abc import Callable, Iterable
 
 import numpy as np
-import plotly.colors
 import plotly.graph_objects as go
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
+from playground.colours import (
+    NUMBERS_MAX,
+    area_shrink,
+    lut,
+    lut_index,
+    plotly_scale,
+    scale_for,
+    text_colour,
+    value_range,
+)
 from playground.explain import fmt
 from playground.marks import FIELD, FIELD_BOX, REACHED, SELECTED
 
-SIGNED_SCALE = "RdBu_r"  # blue = negative, white = 0, red = positive
-UNSIGNED_SCALE = "gray"
-NUMBERS_MAX = 16  # write values into cells up to 16×16
 HEATMAP_MAX = 64  # above this a map is sent as a PNG
 DISPLAY_MAX = 320  # pixels on the longest side of a PNG map
 CLICK_GRID_MAX = 32  # clickable points per axis on large maps (each marker costs the browser time)
@@ -34,39 +39,8 @@ MARKER_PX = 8  # half the side of the selected cell's marker on large maps, in s
 FONT = {"size": 16}
 
 
-def _lut(scale: str) -> np.ndarray:
-    colors = plotly.colors.sample_colorscale(scale, list(np.linspace(0, 1, 256)))
-    rgb = [tuple(int(float(v)) for v in c[c.index("(") + 1 : -1].split(",")) for c in colors]
-    return np.array(rgb, dtype=np.uint8)
-
-
-_LUTS = {SIGNED_SCALE: _lut(SIGNED_SCALE), UNSIGNED_SCALE: _lut(UNSIGNED_SCALE)}
-# Explicit colour lists: names like "RdBu_r" are a Python-side plotly feature that only validation
-# expands, and the browser's plotly.js does not know them.
-_SCALES = {name: plotly.colors.get_colorscale(name) for name in (SIGNED_SCALE, UNSIGNED_SCALE)}
-
-
 def _figure(data: list[dict], layout: dict) -> go.Figure:
     return go.Figure({"data": data, "layout": layout}, _validate=False)
-
-
-def value_range(values: torch.Tensor, signed: bool) -> tuple[float, float]:
-    """Colour range: symmetric around 0 for signed maps, so white always means 0."""
-    lo, hi = float(values.min()), float(values.max())
-    if signed:
-        m = max(abs(lo), abs(hi)) or 1.0
-        return -m, m
-    return (lo, hi) if hi > lo else (lo, lo + 1.0)
-
-
-def _shrink(values: torch.Tensor) -> torch.Tensor:
-    """Area-downsample (C, H, W) so the longest side is at most DISPLAY_MAX (display only)."""
-    h, w = values.shape[-2:]
-    f = min(1.0, DISPLAY_MAX / max(h, w))
-    if f == 1.0:
-        return values
-    size = (max(1, round(h * f)), max(1, round(w * f)))
-    return F.interpolate(values[None].float(), size=size, mode="area")[0]
 
 
 def _png_trace(rgb: np.ndarray, h: int, w: int) -> dict:
@@ -135,8 +109,8 @@ def map_figure(
     """
     values = values.detach().float()
     h, w = values.shape
-    scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
-    colors = _SCALES[scale]
+    scale = scale_for(signed)
+    colors = plotly_scale(scale)
     lo, hi = value_range(values, signed)
     cbar = {"thickness": 10, "len": 0.9, "orientation": "h", "y": -0.02, "yanchor": "top", "tickfont": {"size": 16}}
     small = max(h, w) <= NUMBERS_MAX
@@ -158,8 +132,7 @@ def map_figure(
         if small:
             data.append(_numbers(values, lo, hi, scale))
     else:
-        idx = ((_shrink(values[None])[0] - lo) / (hi - lo) * 255).clamp(0, 255).to(torch.uint8).numpy()
-        data = [_png_trace(_LUTS[scale][idx], h, w)]
+        data = [_png_trace(lut(scale)[lut_index(area_shrink(values[None], DISPLAY_MAX)[0], lo, hi)], h, w)]
         if colorbar:  # an image trace has no colour bar: a marker-less stand-in carries it
             data.append(
                 {
@@ -201,8 +174,7 @@ def map_figure(
 def _numbers(values: torch.Tensor, lo: float, hi: float, scale: str) -> dict:
     """Cell values as text, black on light cells and white on dark ones, so every number stays readable."""
     h, w = values.shape
-    idx = ((values - lo) / (hi - lo) * 255).clamp(0, 255).to(torch.uint8).numpy()
-    luma = _LUTS[scale][idx].astype(float) @ np.array([0.299, 0.587, 0.114])
+    ink = text_colour(lut(scale)[lut_index(values, lo, hi)])
     rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     return {
         "type": "scatter",
@@ -213,7 +185,7 @@ def _numbers(values: torch.Tensor, lo: float, hi: float, scale: str) -> dict:
         "showlegend": False,
         "text": [fmt(v, 2) for v in values.flatten().tolist()],
         "textfont": {
-            "color": np.where(luma < 128, "white", "black").ravel().tolist(),
+            "color": ink.ravel().tolist(),
             "size": 15 if max(h, w) <= 8 else 12,
         },
     }

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from playground.colours import NUMBERS_MAX, area_shrink, lut, lut_index, scale_for, text_colour, value_range
 from playground.explain import fmt
-from playground.figures import _LUTS, NUMBERS_MAX, SIGNED_SCALE, UNSIGNED_SCALE, value_range
 from playground.marks import Cell, draw_marks
 
 # Canvas pixels. A stage column is ~220 screen px wide, so a 440 px canvas gives 2 canvas pixels
@@ -59,20 +59,11 @@ def fitting_font(
     return font(size, face)
 
 
-def _shrink(cells: torch.Tensor, box: int) -> torch.Tensor:
-    """Area-average (C, H, W) ``cells`` to fit a ``box``² square (display only: more cells than pixels)."""
-    h, w = cells.shape[-2:]
-    f = box / max(h, w)
-    size = (max(1, round(h * f)), max(1, round(w * f)))
-    return torch.nn.functional.interpolate(cells[None], size=size, mode="area")[0]
-
-
 def colorizer(scale: str, lo: float, hi: float) -> Callable[[torch.Tensor], np.ndarray]:
     """(1, H, W) values → (H, W, 3) uint8 colours of ``scale``, ``lo`` at one end and ``hi`` at the other."""
 
     def colorize(cells: torch.Tensor) -> np.ndarray:
-        idx = ((cells[0] - lo) / (hi - lo) * 255).clamp(0, 255).to(torch.uint8).numpy()
-        return np.take(_LUTS[scale], idx, axis=0)  # 3× faster than _LUTS[scale][idx]
+        return np.take(lut(scale), lut_index(cells[0], lo, hi), axis=0)  # faster than lut(scale)[index]
 
     return colorize
 
@@ -87,7 +78,7 @@ def cell_pixels(
     """
     n = max(cells.shape[-2:])
     if n > box:
-        return colorize(_shrink(cells, box)), box / n
+        return colorize(area_shrink(cells, box)), box / n
     rgb = colorize(cells)
     h, w = rgb.shape[:2]
     k = box // n
@@ -131,14 +122,13 @@ def write_numbers(
     for r, row in enumerate(labels):
         for c, text in enumerate(row):
             cx, cy = (c + 0.5) * k, (r + 0.5) * k
-            luma = rgb[int(cy), int(cx)].astype(float) @ np.array([0.299, 0.587, 0.114])
-            draw.text((x0 + cx, y0 + cy), text, fill="white" if luma < 128 else "black", font=size, anchor="mm")
+            draw.text((x0 + cx, y0 + cy), text, fill=text_colour(rgb[int(cy), int(cx)]), font=size, anchor="mm")
 
 
 def _colorbar(draw: ImageDraw.ImageDraw, canvas: Image.Image, scale: str, lo: float, hi: float, y: int, signed: bool):
     """A horizontal colour bar across the canvas at height ``y``, ticks at the ends (and at 0 for signed maps)."""
     left, right = PAD + TICK_SIZE, canvas.width - PAD - TICK_SIZE
-    strip = Image.fromarray(_LUTS[scale][None]).resize((right - left, BAR_HEIGHT), Image.Resampling.BILINEAR)
+    strip = Image.fromarray(lut(scale)[None]).resize((right - left, BAR_HEIGHT), Image.Resampling.BILINEAR)
     canvas.paste(strip, (left, y))
     draw.rectangle((left - 1, y - 1, right, y + BAR_HEIGHT), outline=(120, 120, 120))
     ticks = [(lo, left, "la"), (hi, right, "ra")]
@@ -208,7 +198,7 @@ def _map_canvas(
 ) -> tuple[Image.Image, float]:
     """``map_picture`` before encoding: the canvas and the pixels per cell."""
     values = values.detach().float()
-    scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
+    scale = scale_for(signed)
     lo, hi = value_range(values, signed)
     pixels, k = cell_pixels(values[None], width - 2 * PAD, colorizer(scale, lo, hi))
     small = max(values.shape) <= NUMBERS_MAX

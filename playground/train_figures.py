@@ -8,10 +8,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
+from playground.colours import RUN_COLOURS, UNSIGNED_SCALE, plotly_scale, scale_for
 from playground.data import CLASSES
-from playground.figures import _SCALES, SIGNED_SCALE, UNSIGNED_SCALE
-
-COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
 def smooth(values: list[float], weight: float = 0.9) -> list[float]:
@@ -39,7 +37,7 @@ def curves_figure(runs: list[tuple[str, dict]], log_loss: bool = False, height: 
         rows=1, cols=2, subplot_titles=("Loss: training (solid), test (dashed)", "Test accuracy (2,000 test images)")
     )
     for i, (label, h) in enumerate(runs):
-        color, newest = COLORS[i % len(COLORS)], i == len(runs) - 1
+        color, newest = RUN_COLOURS[i % len(RUN_COLOURS)], i == len(runs) - 1
         spe = h.get("steps_per_epoch") or 1.0
         epochs = [s / spe for s in h["step"]]
         raw_x, raw_y = thin(epochs, h["loss"])
@@ -110,7 +108,7 @@ def confusion_figure(confusion: torch.Tensor, height: int = 520) -> go.Figure:
             z=z,
             x=list(CLASSES),
             y=list(CLASSES),
-            colorscale=_SCALES[UNSIGNED_SCALE],
+            colorscale=plotly_scale(UNSIGNED_SCALE),
             reversescale=True,
             texttemplate="%{z}",
             showscale=False,
@@ -144,7 +142,7 @@ def grid_figure(maps: torch.Tensor, title: str, signed: bool = True, max_maps: i
                 zmin=lo,
                 zmax=hi,
                 showscale=False,
-                colorscale=_SCALES[SIGNED_SCALE if signed else UNSIGNED_SCALE],
+                colorscale=plotly_scale(scale_for(signed)),
                 hovertemplate="%{z:.3g}<extra></extra>",
             ),
             row=i // cols + 1,

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 import torch
 from PIL import Image, ImageDraw
 
+from playground.colours import scale_for, value_range
 from playground.explain import fmt
-from playground.figures import SIGNED_SCALE, UNSIGNED_SCALE, value_range
 from playground.marks import MARKS, Cell, Mark, draw_marks
 from playground.pictures import (
     PAD,
@@ -79,7 +79,7 @@ def zoom_picture(
     h, w = values.shape
     r0, r1, c0, c1 = zoom_window(h, w, center, radius)
     window = values[r0:r1, c0:c1]
-    scale = SIGNED_SCALE if signed else UNSIGNED_SCALE
+    scale = scale_for(signed)
     lo, hi = value_range(values, signed)  # the whole map's: a cell keeps its colour
     words = font(WORD_SIZE)
     left = round(max(font(LABEL_SIZE).getlength(str(r1 - 1)), words.getlength("row"))) + 16

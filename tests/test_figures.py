@@ -6,8 +6,9 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
+from playground.colours import value_range
 from playground.conv import ActivationSpec, activate
-from playground.figures import HEATMAP_MAX, activation_figure, map_figure, value_range
+from playground.figures import HEATMAP_MAX, activation_figure, map_figure
 
 
 def validated(fig: go.Figure) -> go.Figure:

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground import models, shapes
+from playground import colours, models, shapes
 from ui import layer_table, network_text, params
 from ui.params import Field, choice, decode, encode, flag, integer, items, matrix, number, one, optional, pair
 
 
-@pytest.mark.parametrize("module", [params, network_text, shapes])
+@pytest.mark.parametrize("module", [params, network_text, shapes, colours])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
