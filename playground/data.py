@@ -125,7 +125,7 @@ def read_fashion_mnist(location: DataLocation, download: bool = False) -> Fashio
     Raises:
         DataNotFound: the download failed or the files could not be read; the message says what to do.
     """
-    from torchvision.datasets import FashionMNIST as TV  # imported late: ~1 s and ~160 MB of memory
+    from torchvision.datasets import FashionMNIST as TV  # imported late: it costs a process seconds and memory for good
 
     if download:
         try:

@@ -22,7 +22,7 @@ MAX_WEIGHTS = 5_500_000
 # Every layer's output for one image (4 bytes each: 16 MB), which the Inspect page's feature maps hold at once.
 # A 1024-channel 3×3 conv + BatchNorm + ReLU at 28×28 makes 2.4 million.
 MAX_ACTIVATIONS = 4_000_000
-# Multiply-accumulates per image: ~0.1 s for one image here; the "Deeper" preset needs 18.7 million.
+# Multiply-accumulates per image (the "Deeper" preset needs 18.7 million): a fraction of a second per image.
 MAX_MACS = 1_000_000_000
 
 

@@ -39,9 +39,10 @@ from playground.lifelines import die_with_parent, exit_when_readable, set_proces
 PROCESS_PREFIX = "cnn-playground-"  # our processes: named so, they leave the parent's __main__ alone
 CTX = mp.get_context("forkserver")
 # Imported once in the forkserver and shared by every child: the watchdog first, so it is armed before the slow
-# imports; torch; and torch._dynamo, which a child's first torch.optim optimizer would import (~880 modules, 2.6 s).
+# imports; torch; and torch._dynamo, which a child's first torch.optim optimizer would otherwise import itself
+# (hundreds of modules: seconds of every run's start; bench/README.md).
 PRELOAD = ["playground.forkserver_preload", "playground.train", "torch._dynamo"]
-SEND_TIMEOUT = 120  # seconds a child waits for the server to take one message (700 MB took 3.3 s here)
+SEND_TIMEOUT = 120  # seconds a child waits for the server to take one message: far above the largest result's
 _preparation_data = spawn.get_preparation_data
 _closing, _exiting = threading.Lock(), False
 

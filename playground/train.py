@@ -224,8 +224,8 @@ def train(
     total = steps_per_epoch * config.epochs
     eval_every = max(1, steps_per_epoch // config.evals_per_epoch)
     opt = _optimizer(model, config)
-    # Mixed precision (autocast): convolutions and matrix products in bfloat16, ~30% faster here for the same
-    # accuracy; the weights, the optimizer and the loss stay float32, and evaluation is all float32.
+    # Mixed precision (autocast): convolutions and matrix products in bfloat16, faster where the CPU has it (see
+    # bench/bench_train.py), for the same accuracy; weights, optimizer and loss stay float32, evaluation all float32.
     bf16 = resolve_precision(config.precision) == "bfloat16"
     sched = (torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=total)
              if config.schedule == "onecycle" else None)  # fmt: skip
