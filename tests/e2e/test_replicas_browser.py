@@ -135,6 +135,15 @@ def test_a_session_stays_on_one_replica_and_survives_its_death(page, recipe):
     assert "/_stcore/upload_file" in log and "/media/" in log
     assert set(re.findall(r" replicas/(r\d+) ", log)) == {held}  # every request of the session: one replica
 
+    # A student of the other replica (the proxy's cookie names it), with the studio open.
+    other = page.context.browser.new_context(viewport={"width": 1600, "height": 1400})
+    elsewhere = "r2" if held == "r1" else "r1"
+    other.add_cookies([{"name": "CNNPG_REPLICA", "value": elsewhere, "url": recipe.url}])
+    neighbour, closed = other.new_page(), []
+    neighbour.on("websocket", lambda ws: ws.on("close", lambda _: closed.append(ws.url)))
+    neighbour.goto(f"{recipe.url}/Training_studio")
+    neighbour.get_by_text("No run yet").wait_for(timeout=90_000)
+
     # Run 2 trains long enough to be caught mid-run; then its replica dies (as if the kernel killed it).
     wait_idle(page)
     page.locator(".st-key-ts_epochs input").fill("30")
@@ -149,9 +158,11 @@ def test_a_session_stays_on_one_replica_and_survives_its_death(page, recipe):
     os.kill(victim, signal.SIGKILL)
 
     # The open tab reconnects through the proxy to the other replica, which shows the run interrupted.
-    page.get_by_text("Run 2 was interrupted").wait_for(timeout=60_000)
-    print(f"replica {held} killed mid-run: the open tab said 'Run 2 was interrupted' after "
-          f"{time.monotonic() - killed:.1f} s, without a reload")  # fmt: skip
+    said = page.get_by_text("Run 2 was interrupted")
+    said.wait_for(timeout=60_000)
+    print(f"replica {held} killed mid-run: after {time.monotonic() - killed:.1f} s the open tab said, "
+          f"without a reload: {said.inner_text()!r}")  # fmt: skip
+    assert "the weights of its last evaluation are kept" in said.inner_text()
     page.reload()
     page.get_by_text("Run 2 was interrupted").wait_for(timeout=90_000)
     wait_idle(page)
@@ -161,8 +172,11 @@ def test_a_session_stays_on_one_replica_and_survives_its_death(page, recipe):
     assert {"run 1", "run 2"} <= set(legend), legend  # the finished run too, from the shared folder
     shot(page, "replicas-after-kill")
     assert wait_all_gone([p for p in tree if p is not None], 20) == []  # its training process went with it
-    survivor = (recipe.state / f"replica-{'r2' if held == 'r1' else 'r1'}.log").read_text(errors="replace")
+    survivor = (recipe.state / f"replica-{elsewhere}.log").read_text(errors="replace")
     assert "Traceback" not in survivor
+    assert closed == [] and replica_of(neighbour) == elsewhere  # the other replica's students noticed nothing
+    neighbour.get_by_text("No run yet").wait_for(timeout=5_000)
+    other.close()
 
     everything = recipe.processes()
     down = recipe.down()
