@@ -76,7 +76,8 @@ if (( ray )); then
     export PLAYGROUND_RAY_ADDRESS="127.0.0.1:$ray_port"
 fi
 
-# Every replica signs cookies with the same secret, so any of them accepts what another signed.
+# One secret for every replica: Streamlit signs cookies with it (its session middleware's, st.login's
+# user cookie), and a student moved to another replica must not lose them.
 if [[ -z "${STREAMLIT_SERVER_COOKIE_SECRET:-}" ]]; then
     STREAMLIT_SERVER_COOKIE_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
 fi
