@@ -13,18 +13,15 @@ before anyone gets a second; Stop removes a waiting run from it; a waiting run's
 position and an estimate of its wait (from the running runs' time left and images/s).
 
 Kept on disk (``runs_dir``, laid out by ``playground.run_store``): a run's record is written when it
-starts and ends and every ``SAVE_SECONDS`` while it trains; its weights when it finishes or stops, and
-by the training process after each evaluation. A new manager loads the records it finds (runs that
+is queued, starts and ends, and every ``SAVE_SECONDS`` while it trains; its weights when it finishes
+or stops, and by the training process after each evaluation. A new manager loads the records it finds (runs that
 were active become interrupted) and prunes beyond ``keep_runs`` runs or ``keep_days`` days, oldest
 first. When the folder cannot be written, runs live in memory only: the run says so (its snapshot's
 ``storage_error``) and ``storage_problem()`` gives the sentence for the page.
 
-Replicas (several server processes, on one machine or several, sharing one runs folder;
-``playground.servers``): each record names the server that wrote it. A manager leaves another live
-server's active runs alone (never loads, rewrites or prunes them); run ids are claimed on disk (a
-clash picks another). ``runs_for`` reads the runs other servers have written since (at most every
-``SYNC_SECONDS``, and at once for an owner it has not seen): a browser whose replica died finds its
-ended runs on the next one, and the run that was going there as interrupted.
+Replicas sharing the folder (``playground.servers``): records name their server; another live server's
+active runs are left alone; ids are claimed on disk. ``runs_for`` takes in what the others wrote (every
+``SYNC_SECONDS``, at once for a new owner): a browser whose replica died finds its runs on the next one.
 
 Memory: a run that has ended holds no process, pipe or descriptor. The runs of an owner unseen (no
 ``runs_for`` call) for ``forget_minutes`` drop their weights and curves from memory (read back from
@@ -46,7 +43,7 @@ from playground.models import with_dropout
 from playground.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
 from playground.run_queue import fair_order, waits
 from playground.run_store import RunStore, problem
-from playground.servers import alive, join
+from playground.servers import Others, join
 from playground.settings import Settings, current
 from playground.train import TrainConfig, TrainResult, default_threads
 
@@ -79,8 +76,9 @@ class RunManager:
         self._problem: str | None = None
         self._server: str | None = None  # this process's id among servers sharing the folder
         self._synced, self._unusable = time.monotonic(), set()  # records of an incompatible version: not read again
+        self._syncing = threading.Lock()  # one look at a time; the others go on without waiting
         if self._store is not None:
-            self._server = join(self._store.root)
+            self._server, self._others = join(self._store.root), Others(self._store.root)
             self._load()
 
     @classmethod
@@ -234,22 +232,28 @@ class RunManager:
 
     def _sync(self) -> None:
         """Take in the runs other servers have written since we last looked, and drop those they have pruned."""
-        self._synced = time.monotonic()
-        listed = self._store.ids()
-        if listed is None:  # the folder cannot be read just now: keep what we have
+        if not self._syncing.acquire(blocking=False):
             return
-        present = set(listed)
-        with self._lock:
-            known = {r.id for r in self._runs}
-            self._runs = [r for r in self._runs if r.id in present or r.status in ACTIVE or not r.on_disk]
-        new = [self._store.load_record(i) for i in sorted(present - known - self._unusable)]
-        if sum(self._adopt(r) for r in sorted(filter(None, new), key=lambda r: r.get("created", 0.0))):
-            self._prune()
+        try:
+            self._synced = time.monotonic()
+            listed = self._store.ids()
+            if listed is None:  # the folder cannot be read just now: keep what we have
+                return
+            present = set(listed)
+            with self._lock:
+                known = {r.id for r in self._runs}
+                self._runs = [r for r in self._runs if r.id in present or r.status in ACTIVE or not r.on_disk]
+            unread = [i for i in sorted(present - known - self._unusable) if not self._others.later(i)]
+            new = filter(None, map(self._store.load_record, unread))
+            if sum(self._adopt(r) for r in sorted(new, key=lambda r: r.get("created", 0.0))):
+                self._prune()
+        finally:
+            self._syncing.release()
 
     def _adopt(self, record: dict) -> bool:
         """Take in a run read from disk unless a live server is training it; one whose server died is interrupted."""
-        if record.get("status") in ACTIVE and alive(self._store.root, record.get("server")):
-            return False  # another server's: its writer rewrites and prunes it
+        if self._others.theirs(record):
+            return False  # another live server's: its writer rewrites and prunes it
         try:
             run = Run.from_record(self, record)
         except (KeyError, TypeError, ValueError):

@@ -21,10 +21,12 @@ import threading
 import time
 from pathlib import Path
 
+from playground.run import ACTIVE
 from playground.run_store import atomic_write
 
 BEAT_SECONDS = 5.0
 STALE_SECONDS = 30.0  # six missed beats: a busy server is not taken for a dead one
+RECHECK_SECONDS = 30.0  # between two readings of another live server's active run (``Others``)
 FOLDER = ".servers"
 HOST = socket.gethostname()
 SERVER = f"{HOST}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -65,6 +67,35 @@ def alive(root: Path, server: str | None) -> bool:
     if isinstance(lease, dict) and lease.get("host") == HOST:
         return _running(lease.get("pid"))
     return time.time() - renewed < STALE_SECONDS
+
+
+class Others:
+    """The runs other live servers have queued or training in one runs folder: left to them, read rarely.
+
+    A training run's record is rewritten every few seconds and grows with its curve: a server that
+    re-read every such record at each look would spend its cores parsing others' curves. One is read
+    again after ``RECHECK_SECONDS`` (to see that it has ended), or at once when its server has died.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._theirs: dict[str, tuple[str, float]] = {}  # run id -> (its server, when its record was read)
+
+    def later(self, run_id: str) -> bool:
+        """Whether to leave ``run_id``'s record unread for now."""
+        server, read = self._theirs.get(run_id, ("", 0.0))
+        if server and alive(self.root, server) and time.monotonic() - read < RECHECK_SECONDS:
+            return True
+        self._theirs.pop(run_id, None)
+        return False
+
+    def theirs(self, record: dict) -> bool:
+        """Whether ``record`` is another live server's queued or training run (then remembered as such)."""
+        server = record.get("server")
+        if record.get("status") not in ACTIVE or not alive(self.root, server):
+            return False
+        self._theirs[record.get("id")] = (server, time.monotonic())
+        return True
 
 
 def _running(pid: object) -> bool:

@@ -28,7 +28,8 @@ def data():
     return FashionMNIST(t(xa), t(ya).long(), t(xb), t(yb).long(), "fake")
 
 
-def test_a_second_server_leaves_a_live_run_alone_and_finds_it_once_it_has_ended(data, tmp_path):
+def test_a_second_server_leaves_a_live_run_alone_and_finds_it_once_it_has_ended(data, tmp_path, monkeypatch):
+    monkeypatch.setattr(servers, "RECHECK_SECONDS", 1.0)
     a = RunManager(max_concurrent=1, runs_dir=tmp_path)
     run = a.submit("alice", TINY, LONG, data)
     assert wait_for(lambda: run.snapshot().status == Status.RUNNING and run.on_disk)
@@ -37,7 +38,7 @@ def test_a_second_server_leaves_a_live_run_alone_and_finds_it_once_it_has_ended(
     assert b.runs_for("alice") == []  # the proxy keeps alice on a; b neither shows nor prunes a's live run
     run.stop()
     assert wait_for(lambda: run.status == Status.STOPPED)
-    assert wait_for(lambda: [r.status for r in b.runs_for("alice")] == [Status.STOPPED], 10)  # a died: alice on b
+    assert wait_for(lambda: [r.status for r in b.runs_for("alice")] == [Status.STOPPED], 10)  # had alice moved to b
     (seen,) = b.runs_for("alice")
     assert seen.id == run.id and seen.snapshot().history["loss"] and seen.checkpoint() is not None
 
@@ -90,6 +91,22 @@ def test_a_server_that_dies_while_another_runs_shows_there_at_once(tmp_path):
     assert b.runs_for("o") == []
     servers.lease_path(tmp_path, "other").unlink()  # it has left
     assert wait_for(lambda: [r.status for r in b.runs_for("o")] == [Status.INTERRUPTED], 5)
+
+
+def test_a_live_servers_training_run_is_read_rarely_and_at_once_when_it_dies(tmp_path, monkeypatch):
+    store, reads = RunStore(tmp_path), []
+    lease(tmp_path, "other", "elsewhere", 1, 1.0)
+    store.save_record({"id": "theirs", "owner": "o", "created": time.time(), "status": "running", "spec": TINY,
+                       "config": {"epochs": 1}, "history": {"loss": [2.0] * 5000}, "server": "other"})  # fmt: skip
+    read = RunStore.load_record
+    monkeypatch.setattr(RunStore, "load_record", lambda self, run_id: reads.append(run_id) or read(self, run_id))
+    monkeypatch.setattr("playground.runs.SYNC_SECONDS", 0.0)  # a look at every call
+    b = RunManager(runs_dir=tmp_path)
+    for _ in range(20):
+        assert b.runs_for("o") == []
+    assert reads == ["theirs"]  # its long curve parsed once, not at every look
+    lease(tmp_path, "other", "elsewhere", 1, servers.STALE_SECONDS + 5)  # it stopped beating
+    assert [r.status for r in b.runs_for("o")] == [Status.INTERRUPTED]
 
 
 def test_run_ids_are_claimed_on_disk_and_a_queued_run_is_written(data, tmp_path, monkeypatch):
