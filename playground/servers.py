@@ -41,8 +41,16 @@ def lease_path(root: Path, server: str) -> Path:
 
 
 def join(root: Path) -> str:
-    """Keep this process's lease in ``root`` from now on (again: no effect); returns this server's id."""
+    """Keep this process's lease in ``root`` from now on (again: no effect); returns this server's id.
+
+    The leases of servers that have died are removed (a missing lease says the same; a live server
+    whose lease was taken for stale writes it again at its next beat).
+    """
     _write(root)
+    for lease in (root / FOLDER).glob("*.json"):
+        if not alive(root, lease.name.removesuffix(".json")):
+            with contextlib.suppress(OSError):
+                lease.unlink()
     with _lock:
         _roots.add(root)
         if not _renewing:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import _free_port
-from tests.e2e.test_replicas_browser import HAPROXY, RECIPE, _need_haproxy, free_ports
 from tests.proctree import descendants, process, wait_all_gone
+from tests.replica_recipe import HAPROXY, RECIPE, free_ports, need_haproxy
 
 # Stands in for `ray start`: says how it was called, and leaves a daemon behind as Ray's head does.
 FAKE_RAY = """#!/usr/bin/env bash
@@ -31,7 +31,7 @@ def run(script: str, *args: str, env: dict) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def env(tmp_path):
-    _need_haproxy()
+    need_haproxy()
     ray = tmp_path / "ray"
     ray.write_text(FAKE_RAY)
     ray.chmod(0o755)

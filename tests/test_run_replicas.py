@@ -82,6 +82,15 @@ def test_a_run_of_a_dead_server_comes_back_interrupted_and_a_live_ones_is_left_a
         assert store.load_record("theirs")["status"] == "interrupted"
 
 
+def test_a_starting_server_removes_the_leases_of_dead_ones(tmp_path):
+    lease(tmp_path, "killed", servers.HOST, dead_pid(), 1.0)
+    lease(tmp_path, "silent", "elsewhere", 1, servers.STALE_SECONDS + 5)
+    lease(tmp_path, "beating", "elsewhere", 1, 1.0)
+    RunManager(runs_dir=tmp_path)
+    left = {p.name for p in (tmp_path / servers.FOLDER).iterdir()}
+    assert left == {"beating.json", f"{servers.SERVER}.json"}
+
+
 def test_a_server_that_dies_while_another_runs_shows_there_at_once(tmp_path):
     store = RunStore(tmp_path)
     lease(tmp_path, "other", "elsewhere", 1, 1.0)

@@ -40,6 +40,16 @@ streamlit="${STREAMLIT:-streamlit}"
 haproxy="${HAPROXY:-haproxy}"
 ray_cmd="${RAY:-ray}"
 
+needed=("$streamlit" "$haproxy" curl)
+if (( ray )); then
+    needed+=("$ray_cmd")
+fi
+for tool in "${needed[@]}"; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "$tool not found: apt-get install haproxy curl; pip install -r requirements.txt (streamlit, ray)" >&2
+        exit 1
+    fi
+done
 mkdir -p "$state"
 export REPLICAS_STATE_DIR="$state"  # for down.sh, if something fails below
 if compgen -G "$state/*.pid" >/dev/null; then

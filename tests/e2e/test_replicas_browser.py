@@ -8,13 +8,10 @@ down.sh leaves no process. Locally a missing HAProxy skips the test; under CI=tr
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,35 +21,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import IN_CI, LOGS, ROOT, _free_port, _need_chromium, shot, wait_idle
+from tests.e2e.conftest import LOGS, _free_port, _need_chromium, shot, wait_idle
 from tests.e2e.test_run_faults_browser import EPOCH_NOW, no_traceback
 from tests.fakedata import write_fake_fashion_mnist
 from tests.proctree import descendants, process, wait_all_gone
-
-RECIPE = ROOT / "deploy" / "replicas"
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
-
-
-def _need_haproxy() -> None:
-    if not Path(HAPROXY).exists():
-        message = f"HAProxy not found at {HAPROXY}: apt-get install haproxy (the replica recipe's proxy)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def free_ports(n: int) -> int:
-    """The first of ``n`` consecutive free loopback ports (up.sh numbers its replicas from one port)."""
-    for _ in range(50):
-        first = _free_port()
-        with contextlib.ExitStack() as held:
-            try:
-                for port in range(first, first + n):
-                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return first
-    raise RuntimeError(f"no {n} consecutive free ports")
+from tests.replica_recipe import HAPROXY, RECIPE, free_ports, need_haproxy
 
 
 @dataclass
@@ -82,7 +55,7 @@ class Recipe:
 @pytest.fixture
 def recipe(tmp_path):
     _need_chromium()
-    _need_haproxy()
+    need_haproxy()
     data = write_fake_fashion_mnist(tmp_path / "data", n_train=3000, n_test=500)
     state, proxy = tmp_path / "state", _free_port()
     env = {**os.environ, "REPLICAS_STATE_DIR": str(state), "REPLICAS_PROXY_PORT": str(proxy),
