@@ -14,10 +14,10 @@ position and an estimate of its wait (from the running runs' time left and image
 
 Kept on disk (``runs_dir``, laid out by ``playground.run_store``): a run's record is written when it
 is queued, starts and ends, and every ``SAVE_SECONDS`` while it trains; its weights when it finishes
-or stops, and by the training process after each evaluation. A new manager loads the records it finds (runs that
-were active become interrupted) and prunes beyond ``keep_runs`` runs or ``keep_days`` days, oldest
-first. When the folder cannot be written, runs live in memory only: the run says so (its snapshot's
-``storage_error``) and ``storage_problem()`` gives the sentence for the page.
+or stops, and by the training process after each evaluation. A new manager loads the records it
+finds (runs that were active become interrupted) and prunes beyond ``keep_runs`` runs or
+``keep_days`` days, oldest first. When the folder cannot be written, runs live in memory only: the
+run says so (its snapshot's ``storage_error``) and ``storage_problem()`` gives the sentence for the page.
 
 Replicas sharing the folder (``playground.servers``): records name their server; another live server's
 active runs are left alone; ids are claimed on disk. ``runs_for`` takes in what the others wrote (every
