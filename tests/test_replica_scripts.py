@@ -75,3 +75,15 @@ def test_ray_address_and_settings_reach_every_replica_and_down_leaves_nothing(en
         assert down.returncode == 0, down.stderr
     assert wait_all_gone(started, 10) == []
     assert not list(state.glob("*.pid")) and not (state / "ray.tmpdir").exists() and not Path(ray_tmp).exists()
+
+
+def test_a_start_that_fails_halfway_stops_what_it_had_started(env, tmp_path):
+    broken = tmp_path / "haproxy"
+    broken.write_text("#!/bin/sh\necho 'config refused' >&2\nexit 1\n")  # fails after the replicas are up
+    broken.chmod(0o755)
+    up = run("up.sh", "1", env={**env, "HAPROXY": str(broken)})
+    assert up.returncode == 1 and "stopping what it started" in up.stderr
+    state = Path(env["REPLICAS_STATE_DIR"])
+    assert (state / "replica-r1.log").exists() and not list(state.glob("*.pid"))
+    port = f"--server.port={env['REPLICAS_FIRST_PORT']}"
+    assert not [p for p in descendants(1) if port in p.cmdline]  # the replica is gone

@@ -15,7 +15,10 @@ group_alive() {  # PGID: whether any process of the group lives (a zombie has en
 
 stop_group() {  # PGID [SECONDS]: SIGTERM to the group, SIGKILL to what is left after SECONDS (15)
     local pgid="$1"
-    kill -TERM -- "-$pgid" 2>/dev/null || return 0
+    if ! kill -TERM -- "-$pgid" 2>/dev/null; then
+        kill -TERM "$pgid" 2>/dev/null || true  # not a group leader after all: the process alone
+        return 0
+    fi
     for _ in $(seq "$(( ${2:-15} * 10 ))"); do
         group_alive "$pgid" || return 0
         sleep 0.1

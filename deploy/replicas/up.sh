@@ -56,8 +56,14 @@ if compgen -G "$state/*.pid" >/dev/null; then
     echo "$state already holds pid files: run down.sh first (or choose another REPLICAS_STATE_DIR)" >&2
     exit 1
 fi
-# Whatever fails from here on: stop what was started.
-trap 'echo "up.sh failed: stopping what it started" >&2; "$here/down.sh"' ERR
+# Whatever fails from here on, or Ctrl+C: stop what was started.
+give_up() {
+    trap - ERR INT TERM
+    echo "up.sh failed or was interrupted: stopping what it started" >&2
+    "$here/down.sh" >&2
+    exit 1
+}
+trap give_up ERR INT TERM
 
 wait_healthy() {  # URL SECONDS: until URL answers "ok"
     local deadline=$((SECONDS + $2))
