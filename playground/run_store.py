@@ -5,6 +5,7 @@ Layout::
     <runs dir>/<run id>/run.json   owner, spec, config, status, history, timings, error (JSON)
     <runs dir>/<run id>/model.pt   a checkpoint (``playground.checkpoints``): the final weights of a finished
                                    or stopped run; while it trains, those of its latest evaluation
+    <runs dir>/.servers/<id>.json  a lease per server sharing the folder (``playground.servers``)
 
 Each write goes to a temporary file in the same folder, is flushed to the disk (fsync), then renamed
 over the old file (``os.replace``, atomic on POSIX): a crash or a full disk leaves the old file or the
@@ -18,10 +19,13 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 RECORD, MODEL = "run.json", "model.pt"
 VERSION = 1  # of the record's layout
+TMP_AGE = 60.0  # seconds: an older temporary file was left by a killed writer; a younger one may be another
+#                 server's write in progress (replicas share the folder)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -63,6 +67,25 @@ class RunStore:
     def model_path(self, run_id: str) -> Path:
         return self.folder(run_id) / MODEL
 
+    def claim(self, run_id: str) -> bool:
+        """Make the run's folder; False if it exists already (another server's run has that id)."""
+        try:
+            self.folder(run_id).mkdir(parents=True)
+        except FileExistsError:
+            return False
+        except OSError:
+            pass  # an unwritable folder: the run's first write says so
+        return True
+
+    def ids(self) -> list[str] | None:
+        """The run folders present (written or claimed), or None if the folder cannot be read just now."""
+        try:
+            return [p.name for p in self.root.iterdir() if not p.name.startswith(".") and p.is_dir()]
+        except FileNotFoundError:
+            return []
+        except OSError:
+            return None
+
     def save_record(self, record: dict) -> None:
         """Write ``record`` (it has an ``id``) as the run's run.json. Raises OSError."""
         data = json.dumps({"version": VERSION, **record}, separators=(",", ":")).encode()
@@ -89,17 +112,14 @@ class RunStore:
         return record if isinstance(record, dict) and record.get("id") == run_id else None
 
     def records(self) -> list[dict]:
-        """Every readable record, oldest first; unreadable folders are skipped and temporary files removed."""
-        try:
-            folders = [p for p in self.root.iterdir() if p.is_dir()]
-        except OSError:
-            return []
-        found = []
-        for folder in folders:
-            for tmp in folder.glob(".*.tmp"):  # left by a process killed while writing
+        """Every readable record, oldest first; unreadable folders are skipped and stale temporary files removed."""
+        found, old = [], time.time() - TMP_AGE
+        for run_id in self.ids() or ():
+            for tmp in self.folder(run_id).glob(".*.tmp"):  # left by a process killed while writing
                 with contextlib.suppress(OSError):
-                    tmp.unlink()
-            record = self.load_record(folder.name)
+                    if tmp.stat().st_mtime < old:
+                        tmp.unlink()
+            record = self.load_record(run_id)
             if record is not None:
                 found.append(record)
         return sorted(found, key=lambda r: r.get("created", 0.0))

@@ -13,11 +13,15 @@ before anyone gets a second; Stop removes a waiting run from it; a waiting run's
 position and an estimate of its wait (from the running runs' time left and images/s).
 
 Kept on disk (``runs_dir``, laid out by ``playground.run_store``): a run's record is written when it
-starts and ends and every ``SAVE_SECONDS`` while it trains; its weights when it finishes or stops, and
-by the training process after each evaluation. A new manager loads the records it finds (runs that
-were active become interrupted) and prunes beyond ``keep_runs`` runs or ``keep_days`` days, oldest
-first. When the folder cannot be written, runs live in memory only: the run says so (its snapshot's
-``storage_error``) and ``storage_problem()`` gives the sentence for the page.
+is queued, starts and ends, and every ``SAVE_SECONDS`` while it trains; its weights when it finishes
+or stops, and by the training process after each evaluation. A new manager loads the records it
+finds (runs that were active become interrupted) and prunes beyond ``keep_runs`` runs or
+``keep_days`` days, oldest first. When the folder cannot be written, runs live in memory only: the
+run says so (its snapshot's ``storage_error``) and ``storage_problem()`` gives the sentence for the page.
+
+Replicas sharing the folder (``playground.servers``): records name their server; another live server's
+active runs are left alone; ids are claimed on disk. ``runs_for`` takes in what the others wrote (every
+``SYNC_SECONDS``, at once for a new owner): a browser whose replica died finds its runs on the next one.
 
 Memory: a run that has ended holds no process, pipe or descriptor. The runs of an owner unseen (no
 ``runs_for`` call) for ``forget_minutes`` drop their weights and curves from memory (read back from
@@ -30,6 +34,7 @@ import dataclasses
 import os
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from playground.checkpoints import save_checkpoint
@@ -38,8 +43,11 @@ from playground.models import with_dropout
 from playground.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
 from playground.run_queue import fair_order, waits
 from playground.run_store import RunStore, problem
+from playground.servers import Others, join
 from playground.settings import Settings, current
 from playground.train import TrainConfig, TrainResult, default_threads
+
+SYNC_SECONDS = 2.0  # between two looks at what other servers sharing the runs folder have written
 
 
 class RunManager:
@@ -66,7 +74,11 @@ class RunManager:
         self._seen: dict[str, float] = {}
         self._born = self._swept = time.monotonic()
         self._problem: str | None = None
+        self._server: str | None = None  # this process's id among servers sharing the folder
+        self._synced, self._unusable = time.monotonic(), set()  # records of an incompatible version: not read again
+        self._syncing = threading.Lock()  # one look at a time; the others go on without waiting
         if self._store is not None:
+            self._server, self._others = join(self._store.root), Others(self._store.root)
             self._load()
 
     @classmethod
@@ -93,17 +105,22 @@ class RunManager:
                                == 1 else f"You already have {self.max_per_owner} runs queued or training, the most "
                                f"allowed: stop one or wait.")  # fmt: skip
             run = Run(self, owner, spec, config, data)
+            while self._store is not None and not self._store.claim(run.id):
+                run.id = uuid.uuid4().hex[:12]  # another server's run took this id
             self._runs.append(run)
             self._queue.append(run)
+        self._save(run)  # on disk while queued too: if this server dies, it comes back interrupted, not gone
         self._start_next()
         return run
 
     def runs_for(self, owner: str) -> list[Run]:
         """``owner``'s runs, oldest first; calling it tells the manager the owner is still around."""
         now = time.monotonic()
+        if self._store is not None and (owner not in self._seen or now - self._synced >= SYNC_SECONDS):
+            self._sync()
         with self._lock:
             self._seen[owner] = now
-            mine = [r for r in self._runs if r.owner == owner]
+            mine = sorted((r for r in self._runs if r.owner == owner), key=lambda r: r.created)
         if now - self._swept >= min(30.0, self.forget_minutes * 60):
             self._forget_unseen(now)
         return mine
@@ -140,7 +157,7 @@ class RunManager:
     def _save(self, run: Run, status: Status | None = None) -> None:
         if self._store is not None:
             try:
-                self._store.save_record(run.record(status))
+                self._store.save_record({**run.record(status), "server": self._server})
                 self._problem = None
             except OSError as e:
                 self._problem = problem(self._store.root, e)
@@ -210,16 +227,47 @@ class RunManager:
 
     def _load(self) -> None:
         for record in self._store.records():
-            try:
-                run = Run.from_record(self, record)
-            except (KeyError, TypeError, ValueError):
-                continue  # a record from an incompatible version: left on disk, not shown
-            self._runs.append(run)
-            if record["status"] != run.status:  # it was active when the server stopped: say so on disk too
-                run._ended = run._ended or time.time()
-                self._save(run)
-            run._forget()  # its owner has not come back yet
+            self._adopt(record)
         self._prune()
+
+    def _sync(self) -> None:
+        """Take in the runs other servers have written since we last looked, and drop those they have pruned."""
+        if not self._syncing.acquire(blocking=False):
+            return
+        try:
+            self._synced = time.monotonic()
+            listed = self._store.ids()
+            if listed is None:  # the folder cannot be read just now: keep what we have
+                return
+            present = set(listed)
+            with self._lock:
+                known = {r.id for r in self._runs}
+                self._runs = [r for r in self._runs if r.id in present or r.status in ACTIVE or not r.on_disk]
+            unread = [i for i in sorted(present - known - self._unusable) if not self._others.later(i)]
+            new = filter(None, map(self._store.load_record, unread))
+            if sum(self._adopt(r) for r in sorted(new, key=lambda r: r.get("created", 0.0))):
+                self._prune()
+        finally:
+            self._syncing.release()
+
+    def _adopt(self, record: dict) -> bool:
+        """Take in a run read from disk unless a live server is training it; one whose server died is interrupted."""
+        if self._others.theirs(record):
+            return False  # another live server's: its writer rewrites and prunes it
+        try:
+            run = Run.from_record(self, record)
+        except (KeyError, TypeError, ValueError):
+            self._unusable.add(record.get("id"))
+            return False  # a record from an incompatible version: left on disk, not shown
+        with self._lock:
+            if any(r.id == run.id for r in self._runs):
+                return False
+            self._runs.append(run)
+        if record["status"] != run.status:  # it was active when its server stopped: say so on disk too
+            run._ended = run._ended or time.time()
+            self._save(run)
+        run._forget()  # its owner has not come back yet
+        return True
 
     def _prune(self) -> None:
         """Drop ended runs beyond ``keep_runs`` or older than ``keep_days``, oldest first, from memory and disk."""

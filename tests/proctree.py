@@ -61,3 +61,9 @@ def wait_all_gone(procs: list[Proc], timeout: float) -> list[Proc]:
     while (left := [p for p in procs if alive(p)]) and time.monotonic() < end:
         time.sleep(0.2)
     return left
+
+
+def process(pid: int) -> Proc | None:
+    """``pid`` as a ``Proc``, or None if it is gone."""
+    stat = _stat(pid)
+    return None if stat is None else Proc(pid, stat[2], _read(f"/proc/{pid}/comm"), _read(f"/proc/{pid}/cmdline"))

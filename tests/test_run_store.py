@@ -95,15 +95,17 @@ def test_old_and_surplus_runs_are_pruned_oldest_first_and_active_ones_come_back_
     fake_record(store, "going", now - 7200, status="running")
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / RECORD).write_text("{not json")
-    (tmp_path / "r0" / ".run.json.x.tmp").write_text("half")  # a write cut short by a crash
+    (tmp_path / "r0" / ".run.json.x.tmp").write_text("half")  # a write cut short by a crash, an hour ago
+    os.utime(tmp_path / "r0" / ".run.json.x.tmp", (now - 3600, now - 3600))
+    (tmp_path / "r1" / ".run.json.y.tmp").write_text("half")  # another server writing right now: left alone
     by_age = RunManager(runs_dir=tmp_path, keep_runs=10, keep_days=2).runs_for("o")
     assert [r.id for r in by_age] == ["r5", "r4", "r3", "r2", "going", "r1", "r0"]  # not "old"
     kept = RunManager(runs_dir=tmp_path, keep_runs=4, keep_days=2).runs_for("o")  # then by count
     assert [r.id for r in kept] == ["r2", "going", "r1", "r0"]  # "going" was interrupted: it has ended, it counts
-    assert {p.name for p in tmp_path.iterdir()} == {"r0", "r1", "r2", "going", "junk"}
+    assert {p.name for p in tmp_path.iterdir()} == {"r0", "r1", "r2", "going", "junk", ".servers"}
     assert kept[1].status == Status.INTERRUPTED and kept[1].snapshot().history["loss"] == [2.0]
     assert store.load_record("going")["status"] == "interrupted"  # and says so on disk
-    assert not list((tmp_path / "r0").glob("*.tmp"))
+    assert not list((tmp_path / "r0").glob("*.tmp")) and list((tmp_path / "r1").glob("*.tmp"))
 
 
 @pytest.mark.parametrize("trouble", ["full disk", "a file in the way"])
