@@ -78,9 +78,13 @@ def _folder(env: Mapping[str, str], name: str) -> Path | None:
     return Path(raw).expanduser()
 
 
-def _ray_address(env: Mapping[str, str], name: str) -> str:
-    """Empty (local processes), ``auto`` (the cluster ``ray start`` made on this machine) or ``HOST:PORT``."""
-    raw = env.get(name, "").strip()
+def ray_address(name: str, raw: str) -> str:
+    """Empty (local processes), ``auto`` (the cluster ``ray start`` made on this machine) or ``HOST:PORT``.
+
+    Raises:
+        SettingsError: anything else, in a sentence naming ``name`` (the variable, or ``--ray``).
+    """
+    raw = raw.strip()
     match = _HOST_PORT.fullmatch(raw)
     if raw in ("", "auto") or (match and 1 <= int(match[1]) <= 65535):
         return raw
@@ -114,7 +118,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         forget_minutes=_number(
             env, "PLAYGROUND_FORGET_MINUTES", 60.0, 1, 10080, "minutes before a closed session's runs are freed"
         ),
-        ray_address=_ray_address(env, "PLAYGROUND_RAY_ADDRESS"),
+        ray_address=ray_address("PLAYGROUND_RAY_ADDRESS", env.get("PLAYGROUND_RAY_ADDRESS", "")),
     )
 
 
