@@ -28,8 +28,8 @@ from tests.test_runs import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = PRESETS["Tiny (fast demo)"]
-LONG = TrainConfig(epochs=100, batch_size=32, threads=1, evals_per_epoch=4)
-SHORT = TrainConfig(epochs=2, batch_size=64, threads=1, evals_per_epoch=2)
+LONG = TrainConfig(epochs=100, batch_size=8, threads=1, evals_per_epoch=1)  # 80,000 steps: never ends in a test
+SHORT = TrainConfig(epochs=2, batch_size=64, threads=1, evals_per_epoch=2, train_size=640)
 START = 120.0  # seconds a first actor may take to start on a busy 2-core machine (a worker imports torch)
 
 
@@ -46,7 +46,7 @@ def ray_address():
 
 @pytest.fixture(scope="module")
 def data():
-    (xa, ya), (xb, yb) = fake_split(640, 0), fake_split(200, 1)
+    (xa, ya), (xb, yb) = fake_split(6400, 0), fake_split(200, 1)
     t = torch.from_numpy
     return FashionMNIST(t(xa), t(ya).long(), t(xb), t(yb).long(), "fake")
 
@@ -68,7 +68,8 @@ def test_a_run_streams_progress_keeps_its_weights_as_it_goes_and_stops_on_reques
     # Steps arrive while the run is far from done (100 epochs): streamed, not handed over at the end.
     assert wait_for(lambda: run.snapshot().progress > 0 and run.status == Status.RUNNING, START)
     path = manager._model_path(run)
-    assert wait_for(path.exists, START)  # the weights of an evaluation reached the server while training
+    assert wait_for(path.exists, START)  # the weights of an evaluation reached the server while training…
+    assert run.status == Status.RUNNING  # …not at the end
     load_checkpoint(path.read_bytes())
     run.stop()
     assert wait_for(lambda: run.status == Status.STOPPED, 60)
