@@ -19,6 +19,7 @@ import torch
 from playground.checkpoints import load_checkpoint
 from playground.data import FashionMNIST
 from playground.models import PRESETS
+from playground.ray_runs import _Trainer
 from playground.run import Run
 from playground.runs import RunManager, Status
 from playground.train import Done, Eval, Step, TrainConfig
@@ -133,6 +134,12 @@ def test_an_unreachable_cluster_is_one_sentence_and_the_server_goes_on(data, tmp
                          capture_output=True, text=True, cwd=ROOT, timeout=300,
                          env={**os.environ, "PLAYGROUND_DATA_DIR": str(write_fake_fashion_mnist(tmp_path, 100, 50))})
     assert out.returncode == 1 and out.stderr.strip() == f"error: {sentence}"
+
+
+def test_the_actor_never_takes_more_threads_than_it_reserved():
+    trainer = _Trainer(cpus=2)  # the class as it is, without Ray: the manager may offer a lone run every core
+    trainer.send(("threads", 8)), trainer.send(("threads", 1)), trainer.send(("stop",))
+    assert trainer._take_inbox() == [("threads", 2), ("threads", 1), ("stop",)] and trainer._take_inbox() == []
 
 
 def test_without_the_variable_ray_is_never_imported():
