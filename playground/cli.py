@@ -15,8 +15,10 @@ import torch
 from playground.checkpoints import save_checkpoint
 from playground.data import DataNotFound, load_fashion_mnist
 from playground.models import PRESETS
-from playground.settings import current
-from playground.train import PRECISIONS, Diverged, Eval, TrainConfig, resolve_precision, train
+from playground.processes import ChildFailed
+from playground.settings import current, ray_address
+from playground.train import PRECISIONS, Diverged, Eval, TrainConfig, TrainResult, resolve_precision, train
+from playground.training_process import decode_result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,9 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-size", type=int, default=None)
     p.add_argument("--precision", default=defaults.precision, choices=PRECISIONS)
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="default: every core (no web page to serve)")
+    p.add_argument("--ray", metavar="ADDRESS", default="",
+                   help="train on the Ray cluster at ADDRESS (auto or HOST:PORT); files are written here")  # fmt: skip
     args = p.parse_args(argv)
     try:
         current()  # a mistyped PLAYGROUND_* variable is refused before anything starts
+        ray_address("--ray", args.ray)
         config = TrainConfig(epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
                              train_size=args.train_size, threads=args.threads, precision=args.precision)  # fmt: skip
     except ValueError as e:  # SettingsError is one
@@ -54,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
 
     spec = PRESETS[args.preset]
     try:
-        result = train(spec, data, config, on_event=report)
-    except Diverged as e:
+        result, node = train_on_ray(args.ray, spec, data, config, report) if args.ray else (
+            train(spec, data, config, on_event=report), None)  # fmt: skip
+    except (Diverged, ChildFailed) as e:  # ChildFailed: the Ray cluster cannot be reached, or its worker died
         print(f"error: {e}", file=sys.stderr)
         return 1
     h = result.history
@@ -74,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         "data_source": data.source,
         "torch": torch.__version__,
         "precision": resolve_precision(config.precision),
-        "config": dataclasses.asdict(config),
+        "config": dataclasses.asdict(result.config),
+        "backend": "ray" if args.ray else "local",
+        **({"node": node} if args.ray else {}),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     save_checkpoint(spec, result.model, dataclasses.asdict(config), h, args.out / "model.pt")
@@ -82,3 +90,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Test accuracy {result.evaluation.accuracy:.2%} on all 10,000 test images; "
           f"{result.images_per_sec:,.0f} images/s; wrote {args.out / 'model.pt'} and metrics.json")  # fmt: skip
     return 0
+
+
+def train_on_ray(address: str, spec: dict, data, config: TrainConfig, report) -> tuple[TrainResult, str]:
+    """``train`` in an actor of the Ray cluster at ``address``; the result and the id of the node that ran it.
+
+    Raises:
+        ChildFailed: the cluster cannot be reached, the actor died, or the loss became NaN (the sentence says which).
+    """
+    from playground.ray_runs import RayBackend
+
+    child = RayBackend(address).start(spec, data, config, None, f"train-cli-{os.getpid()}")
+    try:
+        kind, payload = child.relay(report, "Ray worker")
+    finally:
+        child.end()
+    if kind != "result":  # "diverged" or "error": a sentence
+        raise ChildFailed(payload)
+    return decode_result(payload, spec, child.config), child.node

@@ -29,9 +29,10 @@ from playground.data import FashionMNIST
 from playground.models import with_dropout
 from playground.processes import Child, ChildFailed
 from playground.train import Done, Eval, Step, TrainConfig, TrainResult
-from playground.training_process import decode_result, main
+from playground.training_process import decode_result
 
 if TYPE_CHECKING:
+    from playground.ray_runs import RayChild
     from playground.runs import RunManager
 
 SAVE_SECONDS = 5.0  # how often a training run's record (its curve) is written
@@ -96,7 +97,8 @@ class Run:
         self._progress, self._rate, self._eta, self._accuracy = 0.0, 0.0, None, None
         self._history: dict | None = new_history()
         self._started = self._ended = None
-        self._child: Child | None = None
+        self._child: Child | RayChild | None = None
+        self.node: str | None = None  # the Ray node that trained it (None: a local process)
         self._stop_requested, self._threads = False, config.threads or 1
         self._checkpoint: Checkpoint | None = None
         self._saved_at, self.on_disk = 0.0, False
@@ -178,7 +180,7 @@ class Run:
                     "ended": self._ended, "status": str(status or self._status), "spec": self.spec,
                     "config": dataclasses.asdict(self.config), "history": history, "progress": self._progress,
                     "images_per_sec": self._rate, "accuracy": self._accuracy, "error": self._error,
-                    "seconds": self.result.seconds if self.result else None}  # fmt: skip
+                    "seconds": self.result.seconds if self.result else None, "node": self.node}  # fmt: skip
 
     @classmethod
     def from_record(cls, manager: RunManager, r: dict) -> Run:
@@ -190,6 +192,7 @@ class Run:
         run._history, run._progress = new_history(r.get("history")), r.get("progress", 0.0)
         run._rate = r.get("images_per_sec", 0.0)
         run._accuracy, run._error, run.on_disk = r.get("accuracy"), r.get("error"), True
+        run.node = r.get("node")
         return run
 
     def _on_event(self, event: Step | Eval | Done) -> None:
@@ -224,7 +227,7 @@ class Run:
             self._status = status
 
     def _work(self) -> None:
-        """Train in a child process and relay its events until it ends (on the run's relay thread)."""
+        """Train in a child process (or a Ray actor) and relay its events until it ends (on the run's relay thread)."""
         with self._lock:
             stop = self._stop_requested  # stopped between leaving the queue and here
             if not stop:
@@ -236,7 +239,10 @@ class Run:
         config = dataclasses.replace(self.config, threads=self._threads)
         path = self._manager._model_path(self)
         try:
-            child = Child(main, (self.spec, self.data, config, path and str(path)), f"train-{self.id}")
+            child = self._manager._start_child(self, config, path)
+        except ChildFailed as e:  # e.g. the Ray cluster cannot be reached: its sentence
+            self._end(Status.FAILED, str(e))
+            return
         except Exception as e:  # e.g. no processes or descriptors left: this run fails, the server goes on
             self._end(Status.FAILED, f"The training process could not start: {type(e).__name__}: {e}")
             return
@@ -246,6 +252,7 @@ class Run:
             child.send(("stop",))
         try:
             kind, payload = child.relay(self._on_event, "training process")
+            self.node = getattr(child, "node", None)
             if kind == "result":
                 result = decode_result(payload, self.spec, config)
                 self._manager._save_model(self, result)
@@ -253,6 +260,7 @@ class Run:
             else:
                 self._end(Status.DIVERGED if kind == "diverged" else Status.FAILED, payload)
         except ChildFailed as e:  # stopped with the server: interrupted, and back as such when it starts again
+            self.node = getattr(child, "node", None)
             self._end(Status.INTERRUPTED if e.stopped else Status.FAILED, str(e))
         except Exception as e:  # the server must survive any failure of one run
             self._end(Status.FAILED, f"{type(e).__name__}: {e}")

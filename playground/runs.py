@@ -36,16 +36,22 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playground.checkpoints import save_checkpoint
 from playground.data import FashionMNIST
 from playground.models import with_dropout
+from playground.processes import Child
 from playground.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
 from playground.run_queue import fair_order, waits
 from playground.run_store import RunStore, problem
 from playground.servers import Others, join
 from playground.settings import Settings, current
 from playground.train import TrainConfig, TrainResult, default_threads
+from playground.training_process import main
+
+if TYPE_CHECKING:
+    from playground.ray_runs import RayChild
 
 SYNC_SECONDS = 2.0  # between two looks at what other servers sharing the runs folder have written
 
@@ -62,11 +68,17 @@ class RunManager:
     """
 
     def __init__(self, max_concurrent: int | None = None, runs_dir: str | Path | None = None, *, max_per_owner: int = 1,
-                 keep_runs: int = 200, keep_days: float = 14.0, forget_minutes: float = 60.0):  # fmt: skip
+                 keep_runs: int = 200, keep_days: float = 14.0, forget_minutes: float = 60.0,
+                 ray_address: str = ""):  # fmt: skip
         self.max_concurrent, self.max_per_owner = max_concurrent or os.cpu_count() or 1, max_per_owner
         self._rate: float | None = None  # images/s of the last run that trained: for wait estimates
         self.keep_runs, self.keep_days, self.forget_minutes = keep_runs, keep_days, forget_minutes
         self._store = RunStore(runs_dir) if runs_dir is not None else None
+        self.ray = None  # a RayBackend when runs train on a Ray cluster; ray itself is imported only then
+        if ray_address:
+            from playground.ray_runs import RayBackend
+
+            self.ray = RayBackend(ray_address)
         self._lock = threading.Lock()
         self._runs: list[Run] = []
         self._queue: list[Run] = []
@@ -90,7 +102,7 @@ class RunManager:
         """
         s = settings or current()
         return cls(s.max_runs or None, s.runs_dir, max_per_owner=s.runs_per_browser, keep_runs=s.keep_runs,
-                   keep_days=s.keep_days, forget_minutes=s.forget_minutes)  # fmt: skip
+                   keep_days=s.keep_days, forget_minutes=s.forget_minutes, ray_address=s.ray_address)  # fmt: skip
 
     def submit(self, owner: str, spec: dict, config: TrainConfig, data: FashionMNIST) -> Run:
         """Queue a run for ``owner``; it starts as soon as a slot is free.
@@ -171,6 +183,16 @@ class RunManager:
             except OSError as e:
                 self._problem = problem(self._store.root, e)
                 run._stored(self._problem)
+
+    def _start_child(self, run: Run, config: TrainConfig, path: Path | None) -> Child | RayChild:
+        """``run``'s training, started in a local process or, with a Ray address, in a Ray actor.
+
+        Raises:
+            ChildFailed: the Ray cluster cannot be reached (``RayUnavailable``); OSError: no process could start.
+        """
+        if self.ray is not None:
+            return self.ray.start(run.spec, run.data, config, path, f"train-{run.id}")
+        return Child(main, (run.spec, run.data, config, path and str(path)), f"train-{run.id}")
 
     def _model_path(self, run: Run) -> Path | None:
         return self._store.model_path(run.id) if self._store is not None else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,10 @@ class Settings:
     keep_runs: int = 200  # PLAYGROUND_KEEP_RUNS: finished runs kept on disk, oldest pruned first
     keep_days: float = 14.0  # PLAYGROUND_KEEP_DAYS: age after which a kept run is pruned
     forget_minutes: float = 60.0  # PLAYGROUND_FORGET_MINUTES: a closed session's runs are freed from memory after
+    ray_address: str = ""  # PLAYGROUND_RAY_ADDRESS: "" trains in local processes; "auto" or HOST:PORT on Ray
+
+
+_HOST_PORT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:(\d{1,5})")
 
 
 def _whole(env: Mapping[str, str], name: str, default: int | None, lo: int, hi: int, what: str) -> int | None:
@@ -73,6 +78,20 @@ def _folder(env: Mapping[str, str], name: str) -> Path | None:
     return Path(raw).expanduser()
 
 
+def ray_address(name: str, raw: str) -> str:
+    """Empty (local processes), ``auto`` (the cluster ``ray start`` made on this machine) or ``HOST:PORT``.
+
+    Raises:
+        SettingsError: anything else, in a sentence naming ``name`` (the variable, or ``--ray``).
+    """
+    raw = raw.strip()
+    match = _HOST_PORT.fullmatch(raw)
+    if raw in ("", "auto") or (match and 1 <= int(match[1]) <= 65535):
+        return raw
+    raise SettingsError(f"{name} must be empty (train in local processes), auto, or a Ray cluster's HOST:PORT "
+                        f"(e.g. 10.0.0.5:6379), got {raw!r}.")  # fmt: skip
+
+
 def from_environ(env: Mapping[str, str]) -> Settings:
     """Parse and check every variable of ``env``; unset or empty ones take their defaults.
 
@@ -99,6 +118,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         forget_minutes=_number(
             env, "PLAYGROUND_FORGET_MINUTES", 60.0, 1, 10080, "minutes before a closed session's runs are freed"
         ),
+        ray_address=ray_address("PLAYGROUND_RAY_ADDRESS", env.get("PLAYGROUND_RAY_ADDRESS", "")),
     )
 
 

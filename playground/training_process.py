@@ -1,5 +1,7 @@
 """Inside a training process: ``train`` with its events sent to the server, Stop obeyed, weights saved as it goes.
 
+``train_and_report`` is the part that does not care where it runs; ``playground.ray_runs`` runs it in a Ray actor.
+
 Messages to the server (over ``playground.processes.Child``'s pipe): ``("events", [Step | Eval | Done, …])``
 in bundles at most every ``FLUSH_SECONDS``, then one of ``("result", bytes)``, ``("diverged", sentence)``
 or ``("error", sentence)``. From the server, between steps: ``("stop",)`` and ``("threads", n)``.
@@ -12,6 +14,7 @@ import dataclasses
 import gc
 import io
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -27,13 +30,55 @@ from playground.train import Diverged, Done, Eval, Step, TrainConfig, TrainResul
 FLUSH_SECONDS = 0.25  # step events go out in bundles at most this often
 
 
-class _ServerGone(Exception):
+class ServerGone(Exception):
     """The server closed the pipe or took nothing for too long: nobody is left to train for."""
 
 
 def main(conn, spec: dict, data: FashionMNIST, config: TrainConfig, model_path: str | None) -> None:
     """Train and report; with ``model_path``, write a checkpoint there after each evaluation (atomically)."""
     gc.freeze()  # the objects inherited from the forkserver: a collection would touch (and so copy) all their pages
+
+    def send(message: tuple) -> None:
+        try:
+            send_or_give_up(conn, message)
+        except (OSError, TimeoutError):
+            raise ServerGone from None
+
+    def inbox() -> list[tuple]:
+        messages = []
+        while conn.poll():
+            try:
+                messages.append(conn.recv())
+            except (EOFError, OSError):
+                raise ServerGone from None
+        return messages
+
+    def save(checkpoint: bytes) -> None:
+        """Measured here (torch.save, fsync, rename): 3.4 ms for the classic network (0.13 MB), 16 ms for Deeper
+        (1.9 MB), against ~9 s and ~45 s per epoch of training with four evaluations each: ~0.15% of the run."""
+        with contextlib.suppress(OSError):  # the server reports the folder's problem; training goes on
+            atomic_write(Path(model_path), checkpoint)
+
+    with contextlib.suppress(ServerGone):  # the server is gone: the last message is dropped, and the process ends
+        send(train_and_report(spec, data, config, send, inbox, save if model_path else None))
+
+
+def train_and_report(spec: dict, data: FashionMNIST, config: TrainConfig, send: Callable[[tuple], None],
+                     inbox: Callable[[], list[tuple]], save: Callable[[bytes], None] | None = None) -> tuple:
+    """``train`` speaking this module's messages, wherever it runs (a training process, a Ray actor).
+
+    Args:
+        send: takes ``("events", [...])`` bundles; raises ``ServerGone`` when nobody listens any more.
+        inbox: the control messages that came since it was last called (``("stop",)``, ``("threads", n)``).
+        save: gets a checkpoint's bytes after each evaluation, so an interrupted run keeps what it had learned.
+
+    Returns:
+        The last message, to be sent once the events are out: ``("result", bytes)``, ``("diverged", sentence)``
+        or ``("error", sentence)``.
+
+    Raises:
+        ServerGone: as ``send``.
+    """
     bundle: list = []
     last = time.monotonic()
     history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "test_loss": [], "test_acc": []}
@@ -42,10 +87,7 @@ def main(conn, spec: dict, data: FashionMNIST, config: TrainConfig, model_path: 
     def flush() -> None:
         nonlocal last
         if bundle:
-            try:
-                send_or_give_up(conn, ("events", bundle.copy()))
-            except (OSError, TimeoutError):
-                raise _ServerGone from None
+            send(("events", bundle.copy()))
             bundle.clear()
         last = time.monotonic()
 
@@ -62,11 +104,7 @@ def main(conn, spec: dict, data: FashionMNIST, config: TrainConfig, model_path: 
     def between_steps() -> bool:
         """Follow the server's messages: Stop, and its share of the cores (it changes as other runs start and end)."""
         nonlocal stop
-        while conn.poll():
-            try:
-                message = conn.recv()
-            except (EOFError, OSError):
-                raise _ServerGone from None
+        for message in inbox():
             if message[0] == "stop":
                 stop = True
             elif message[0] == "threads" and message[1] != torch.get_num_threads():
@@ -74,29 +112,20 @@ def main(conn, spec: dict, data: FashionMNIST, config: TrainConfig, model_path: 
         return stop
 
     def save_weights(model: torch.nn.Module) -> None:
-        """So a run interrupted by a server restart keeps what it had learned.
-
-        Measured here (torch.save, fsync, rename): 3.4 ms for the classic network (0.13 MB), 16 ms for Deeper
-        (1.9 MB), against ~9 s and ~45 s per epoch of training with four evaluations each: ~0.15% of the run.
-        """
-        with contextlib.suppress(OSError):  # the server reports the folder's problem; training goes on
-            atomic_write(Path(model_path), save_checkpoint(trained_spec, model, dataclasses.asdict(config), history))
+        save(save_checkpoint(trained_spec, model, dataclasses.asdict(config), history))
 
     try:
         result = train(spec, data, config, on_event=on_event, should_stop=between_steps,
-                       on_evaluated=save_weights if model_path else None)  # fmt: skip
+                       on_evaluated=save_weights if save else None)  # fmt: skip
         message = ("result", encode_result(result))
-    except _ServerGone:
-        return
+    except ServerGone:
+        raise
     except Diverged as e:
         message = ("diverged", str(e))
     except Exception as e:
         message = ("error", f"{type(e).__name__}: {e}")
-    try:
-        flush()
-        send_or_give_up(conn, message)
-    except (_ServerGone, OSError, TimeoutError):
-        pass  # undeliverable: dropped, and the process ends
+    flush()
+    return message
 
 
 def encode_result(result: TrainResult) -> bytes:

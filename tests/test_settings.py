@@ -55,6 +55,11 @@ def test_good_values_are_parsed(tmp_path):
         ("PLAYGROUND_KEEP_DAYS", "-1"),
         ("PLAYGROUND_FORGET_MINUTES", "never"),
         ("PLAYGROUND_DATA_DIR", "a\x00b"),
+        ("PLAYGROUND_RAY_ADDRESS", "10.0.0.5"),  # no port
+        ("PLAYGROUND_RAY_ADDRESS", "10.0.0.5:0"),
+        ("PLAYGROUND_RAY_ADDRESS", "10.0.0.5:70000"),
+        ("PLAYGROUND_RAY_ADDRESS", "ray://10.0.0.5:10001"),  # Ray Client: not how the studio connects
+        ("PLAYGROUND_RAY_ADDRESS", "AUTO"),
     ],
 )
 def test_a_bad_value_is_one_sentence_naming_the_variable(name, value):
@@ -63,6 +68,12 @@ def test_a_bad_value_is_one_sentence_naming_the_variable(name, value):
     message = str(info.value)
     assert message.startswith(name) and repr(value) in message and message.endswith(".")
     assert "\n" not in message
+
+
+def test_the_ray_address_is_empty_auto_or_host_port():
+    assert S.from_environ({}).ray_address == ""  # the default: local processes, Ray never imported
+    for value in ["auto", "127.0.0.1:6379", " head-node.example:6380 ", "10.0.0.5:1"]:
+        assert S.from_environ({"PLAYGROUND_RAY_ADDRESS": value}).ray_address == value.strip()
 
 
 def test_current_reads_the_environment_again_only_when_it_changes(monkeypatch):

@@ -106,6 +106,7 @@ def test_cli_writes_a_checkpoint_and_metrics(fake, tmp_path, capsys):
     assert ckpt.spec == PRESETS["Tiny (fast demo)"] and metrics["test_accuracy"] > 0.3
     assert metrics["images_per_second"] > 0 and "seconds_total" in metrics
     assert metrics["precision"] == resolve_precision("auto")
+    assert metrics["backend"] == "local" and "node" not in metrics  # tests/test_ray.py: "ray" and its node
     with torch.no_grad():
         x = fake.test_images[:4].unsqueeze(1).float() / 255
         assert ckpt.model()(x).shape == (4, 10)
