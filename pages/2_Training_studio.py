@@ -15,6 +15,7 @@ from ui.training import (
     P,
     architecture_editor,
     dataset,
+    ended_curves,
     fields,
     hyperparameters,
     network_table,
@@ -126,7 +127,10 @@ def curves() -> None:
         return
     history = [(label, s.history) for label, s in snapshots]
     label, newest = snapshots[-1]
-    if newest.status not in ACTIVE or interactive:
+    if newest.status not in ACTIVE:  # every run has ended: the same figure until another run starts
+        chart(ended_curves(tuple(s.id for _, s in snapshots), log_scale, history), key=f"{P}_curves")
+        return
+    if interactive:
         chart(curves_figure(history, log_scale), key=f"{P}_curves")
         return
     with st.container(key=f"{P}_curves"):

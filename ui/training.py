@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+from PIL import Image
 
 from playground import models
 from playground.budget import training_estimate
@@ -15,6 +18,7 @@ from playground.processes import read_apart
 from playground.runs import RunManager
 from playground.settings import Settings, SettingsError, current
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_precision
+from playground.train_figures import curves_figure
 from ui.layer_table import COLUMNS, PARAM_COLUMNS, apply_edits, layers_of, rows_of
 from ui.network_text import layers_text, parse_layers
 from ui.params import Codec, Field, choice, flag, integer, number, one, slug
@@ -302,7 +306,26 @@ def hyperparameters(s: Settings) -> TrainConfig | None:
         return None
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _samples(_data: FashionMNIST, source: str) -> list[bytes]:
+    """PNGs of the first training image of each class, found and encoded once per dataset (``source``): scanning
+    the 60,000 labels and encoding the pictures took most of each studio rerun's server time."""
+    firsts = [int((_data.train_labels == c).nonzero()[0]) for c in range(10)]
+    pictures = []
+    for i in firsts:
+        buf = io.BytesIO()
+        Image.fromarray(_data.train_images[i].numpy()).save(buf, format="PNG")
+        pictures.append(buf.getvalue())
+    return pictures
+
+
+@st.cache_resource(max_entries=100, show_spinner=False)
+def ended_curves(run_ids: tuple[str, ...], log_scale: bool, _history: list) -> go.Figure:
+    """The curves of runs that have all ended (``run_ids``), built once: the figure was most of a studio rerun's
+    server time once a run had finished. Shared: never modify it."""
+    return curves_figure(_history, log_scale)
+
+
 def samples_grid(data: FashionMNIST) -> None:
     """One training image of each class, with its name."""
-    firsts = [int((data.train_labels == c).nonzero()[0]) for c in range(10)]
-    st.image([data.train_images[i].numpy() for i in firsts], caption=list(CLASSES), width=84)
+    st.image(_samples(data, f"{data.source}|{len(data.train_labels)}"), caption=list(CLASSES), width=84)
