@@ -59,15 +59,14 @@ def tree(pid: int) -> list[int]:
     return [pid] + [p.pid for p in descendants(pid)]
 
 
-def zombies(pid: int) -> int:
-    n = 0
+def zombies(pid: int) -> set[tuple[int, int]]:
+    """(pid, start time) of every zombie below ``pid``: ended, not yet reaped by its parent."""
+    found = set()
     for p in descendants(pid):
-        try:
-            with open(f"/proc/{p.pid}/stat") as f:
-                n += f.read().rsplit(")", 1)[1].split()[0] == "Z"
-        except OSError:
-            pass
-    return n
+        with contextlib.suppress(OSError), open(f"/proc/{p.pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                found.add((p.pid, p.start))
+    return found
 
 
 def shm_semaphores() -> set[str]:
@@ -158,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             for page in trainers:
                 page.locator(TRAIN).click(no_wait_after=True, timeout=left_ms())
             spread = time.time() - clicked
-            busy, worst_zombies, i = [], 0, 0
+            busy, zombie_seen, worst_zombies, i = [], {}, 0, 0
             last_sample = 0.0
             while time.monotonic() < deadline:
                 done = [r for r in records(runs_dir) if r["status"] not in ACTIVE]
@@ -167,7 +166,10 @@ def main(argv: list[str] | None = None) -> int:
                 page = others[i % len(others)]
                 i += 1
                 busy.append(load(page, url, left_ms()))
-                worst_zombies = max(worst_zombies, zombies(proc.pid))
+                now_zombies = zombies(proc.pid)
+                worst_zombies = max(worst_zombies, len(now_zombies))
+                for z in now_zombies:
+                    zombie_seen.setdefault(z, [time.monotonic(), 0.0])[1] = time.monotonic()
                 if time.monotonic() - last_sample > 5:
                     memory.append(pss_mb(tree(proc.pid)))
                     last_sample = time.monotonic()
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         after_close = descendants(proc.pid)
         tmp_open = files_in(tmp_dir)
         peak = max(memory)
+        longest = max((b - a for a, b in zombie_seen.values()), default=0.0)
         rows += [
             ("sessions (browser contexts), pressing Train", f"{args.sessions}, {args.train} (within {spread:.2f} s)"),
             ("data; runs at once (PLAYGROUND_MAX_RUNS)", f"{data_name}; {args.max_runs or os.cpu_count()}"),
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             ("training speed per run, median", f"{statistics.median(rates):,.0f} images/s" if rates else "—"),
             ("test accuracy, median (classroom preset)", f"{statistics.median(accs):.1%}" if accs else "—"),
             ("server memory, PSS summed over its processes: open, peak", f"{memory[0]:,.0f} MB, {peak:,.0f} MB"),
-            ("zombie processes seen while runs trained, most at once", f"{worst_zombies}"),
+            ("zombies while runs trained: most at once, longest seen", f"{worst_zombies}, {longest:.1f} s"),
             ("server's processes after the sessions closed", f"{len(after_close)}: {names(after_close)}"),
             ("temporary files after the sessions closed", f"{len(tmp_open)}: {', '.join(tmp_open[:5]) or 'none'}"),
         ]
