@@ -169,10 +169,10 @@ def main(argv: list[str] | None = None) -> int:
                 i += 1
                 busy.append(load(page, url, left_ms()))
                 time.sleep(args.pause)  # students look at a page before opening another: not back to back
-                now_zombies = zombies(proc.pid)
+                now_zombies, now = zombies(proc.pid), time.monotonic()
                 worst_zombies = max(worst_zombies, len(now_zombies))
-                for z in now_zombies:
-                    zombie_seen.setdefault(z, [time.monotonic(), 0.0])[1] = time.monotonic()
+                for z in now_zombies:  # first and last time seen
+                    zombie_seen.setdefault(z, [now, now])[1] = now
                 if time.monotonic() - last_sample > 5:
                     memory.append(pss_mb(tree(proc.pid)))
                     last_sample = time.monotonic()
@@ -209,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             ("training speed per run, median", f"{statistics.median(rates):,.0f} images/s" if rates else "—"),
             ("test accuracy, median (classroom preset)", f"{statistics.median(accs):.1%}" if accs else "—"),
             ("server memory, PSS summed over its processes: open, peak", f"{memory[0]:,.0f} MB, {peak:,.0f} MB"),
-            ("zombies while runs trained: most at once, longest seen", f"{worst_zombies}, {longest:.1f} s"),
+            ("zombies while runs trained: most at once, seen longest (0: in one sample only)",
+             f"{worst_zombies}, {longest:.1f} s"),
             ("server's processes after the sessions closed", f"{len(after_close)}: {names(after_close)}"),
             ("temporary files after the sessions closed", f"{len(tmp_open)}: {', '.join(tmp_open[:5]) or 'none'}"),
         ]
