@@ -128,7 +128,7 @@ def curves() -> None:
     history = [(label, s.history) for label, s in snapshots]
     label, newest = snapshots[-1]
     if newest.status not in ACTIVE:  # every run has ended: the same figure until another run starts
-        chart(ended_curves(tuple(s.id for _, s in snapshots), log_scale, history), key=f"{P}_curves")
+        chart(ended_curves(tuple((label, s.id) for label, s in snapshots), log_scale, history), key=f"{P}_curves")
         return
     if interactive:
         chart(curves_figure(history, log_scale), key=f"{P}_curves")

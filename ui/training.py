@@ -320,9 +320,9 @@ def _samples(_data: FashionMNIST, source: str) -> list[bytes]:
 
 
 @st.cache_resource(max_entries=100, show_spinner=False)
-def ended_curves(run_ids: tuple[str, ...], log_scale: bool, _history: list) -> go.Figure:
-    """The curves of runs that have all ended (``run_ids``), built once: the figure was most of a studio rerun's
-    server time once a run had finished. Shared: never modify it."""
+def ended_curves(runs: tuple[tuple[str, str], ...], log_scale: bool, _history: list) -> go.Figure:
+    """The curves of runs that have all ended (``runs``: their labels and ids), built once: the figure was most
+    of a studio rerun's server time once a run had finished. Shared: never modify it."""
     return curves_figure(_history, log_scale)
 
 
