@@ -2,7 +2,8 @@
 
 Server time (AppTest runs the page scripts as a server does) of:
 
-1. the Training studio: a new session's first visit, and a rerun (a changed setting);
+1. the Convolution explorer and the Training studio: a new session's first visit, and a rerun (a changed
+   setting);
 2. the Inspect page on a finished run of the session's browser: a new session's first visit, a rerun (another
    test image), and how many times the 10,000 test images were evaluated in all.
 
@@ -39,6 +40,7 @@ from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 STUDIO, INSPECT = "pages/2_Training_studio.py", "pages/3_Inspect_model.py"
+EXPLORER = "pages/1_Convolution_explorer.py"
 OWNER = "bench-browser"
 _profiler: list[cProfile.Profile] = []  # when set, the script thread's runs are profiled into it
 
@@ -123,11 +125,16 @@ def measure(repeats: int, before: bool, evaluations: list) -> dict[str, list[flo
 
     st.cache_data.clear()  # the Inspect page's evaluations: none kept from the other variant
     patches = before_patches() if before else []
-    out: dict[str, list[float]] = {"studio first": [], "studio rerun": [], "inspect first": [], "inspect rerun": []}
+    out: dict[str, list[float]] = {k: [] for k in ("explorer first", "explorer rerun", "studio first", "studio rerun",
+                                                   "inspect first", "inspect rerun")}  # fmt: skip
     n0 = len(evaluations)
     with contextlib.ExitStack() as stack:
         for p in patches:
             stack.enter_context(p)
+        for i in range(repeats):
+            at = session(EXPLORER)
+            out["explorer first"].append(timed(at))
+            out["explorer rerun"].append(timed(at, lambda at, i=i: at.number_input(key="cx_bias").set_value(i + 1.5)))
         for i in range(repeats):
             at = session(STUDIO)
             out["studio first"].append(timed(at))
@@ -178,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     ui.inspect.evaluate_apart = lambda *a, **k: evaluations.append(1) or real_evaluate(*a, **k)
     cold = session(STUDIO)
     cold_seconds = timed(cold)  # torch, the dataset, the run manager: once per server
+    warm = session(EXPLORER)  # the explorer's own first use (its imports, the sample pictures): once per server
+    timed(warm)
+    timed(warm, lambda at: at.number_input(key="cx_bias").set_value(0.5))
     from ui.training import dataset, run_manager
 
     manager: RunManager = run_manager()
@@ -197,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
           f"a run of the classic network with the classroom preset\n")  # fmt: skip
     print(f"| server time, median of {n} (after: of {2 * n}, before and after it) | before | after | ratio |")
     print("|---|---|---|---|")
-    rows = (("studio first", f"studio, a new session's first visit (the server's very first: {cold_seconds:.1f} s)"),
+    rows = (("explorer first", "explorer, a new session's first visit (no cut: for comparison)"),
+            ("explorer rerun", "explorer, a rerun (a changed bias)"),
+            ("studio first", f"studio, a new session's first visit (the server's very first: {cold_seconds:.1f} s)"),
             ("studio rerun", "studio, a rerun (a changed setting)"),
             ("inspect first", "Inspect, a new session's first visit (its browser's finished run)"),
             ("inspect rerun", "Inspect, a rerun (another test image)"))  # fmt: skip
