@@ -4,8 +4,7 @@ import streamlit as st
 
 from playground import models
 from playground.curve_picture import curves_picture, progress_text
-from playground.runs import ACTIVE, RunError
-from playground.settings import current
+from playground.runs import ACTIVE, RunError, Status
 from playground.train_figures import curves_figure
 from ui.budget import budget_check
 from ui.charts import chart
@@ -13,26 +12,30 @@ from ui.common import present_bar, setup_page
 from ui.run_status import run_status
 from ui.state import browser_id, link_note, notice, publish, restore
 from ui.training import (
-    FIELDS,
     P,
     architecture_editor,
     dataset,
+    ended_curves,
+    fields,
     hyperparameters,
     network_table,
     run_manager,
     samples_grid,
     seed_from_run,
+    server_settings,
     sharing_lesson,
 )
 
 PAGE = "studio"
 first_visit = "_visited_studio" not in st.session_state
+SETTINGS = server_settings()  # the lecturer's limits bound the inputs and the links
+FIELDS = fields(SETTINGS)
 restore(PAGE, FIELDS)
 if setup_page("Training studio", "🏋️"):  # (stops with a sentence if a PLAYGROUND_* setting is mistyped)
     present_bar([6])
 # Each redraw of the live view costs the browser ~0.1 s of CPU (Streamlit's own work, plus the picture), and on a
 # laptop that CPU is taken from the run (an interactive plotly chart would cost ~0.3 s).
-LIVE_SECONDS = current().live_seconds
+LIVE_SECONDS = SETTINGS.live_seconds
 manager, sid = run_manager(), browser_id()
 if first_visit and not st.query_params and (going := manager.active_for(sid)) is not None:
     seed_from_run(going.spec, going.config)  # opened afresh while this browser's run trains: show its settings
@@ -57,7 +60,7 @@ else:
     sharing_lesson(summary)
 
 st.subheader("2 · Training settings")
-config = hyperparameters()
+config = hyperparameters(SETTINGS)
 refusal = budget_check(summary, config)  # the estimated memory and time; None within the server's budget
 
 st.subheader("3 · Train")
@@ -79,7 +82,9 @@ ready = data is not None and summary.ok and config is not None and refusal is No
 a, b, _ = st.columns([1, 1, 3])
 a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train",
          on_click=start, args=(spec, config, data))  # fmt: skip
-if active is not None:
+if active is not None and active.status == Status.QUEUED:  # it has not started: Cancel takes it out of the queue
+    b.button("✕ Cancel", key=f"{P}_cancel", on_click=active.stop, help="Take this run out of the queue.")
+elif active is not None:
     b.button("■ Stop", key=f"{P}_stop", on_click=active.stop)
 if refused := st.session_state.pop(f"{P}_refused", None):
     st.warning(refused)
@@ -122,7 +127,10 @@ def curves() -> None:
         return
     history = [(label, s.history) for label, s in snapshots]
     label, newest = snapshots[-1]
-    if newest.status not in ACTIVE or interactive:
+    if newest.status not in ACTIVE:  # every run has ended: the same figure until another run starts
+        chart(ended_curves(tuple((label, s.id) for label, s in snapshots), log_scale, history), key=f"{P}_curves")
+        return
+    if interactive:
         chart(curves_figure(history, log_scale), key=f"{P}_curves")
         return
     with st.container(key=f"{P}_curves"):

@@ -1,17 +1,25 @@
 """Inspect a trained network: accuracy, confusion, filters, feature maps, predictions on your own image."""
 
 import streamlit as st
-import torch
 
 from playground.data import CLASSES
 from playground.evaluate import Evaluation
 from playground.figures import map_figure
 from playground.models import feature_maps
 from playground.predict import probabilities
-from playground.train_figures import confusion_figure, grid_figure, probabilities_figure
+from playground.train_figures import grid_figure, probabilities_figure
 from ui.charts import chart
 from ui.common import present_bar, setup_page
-from ui.inspect import DEFAULTS, FIELDS, P, choose_model, download_button, model_input, test_evaluation
+from ui.inspect import (
+    DEFAULTS,
+    FIELDS,
+    P,
+    choose_model,
+    download_button,
+    model_figures,
+    model_input,
+    test_evaluation,
+)
 from ui.state import link_note, notice, publish, restore
 from ui.text import plain
 from ui.training import dataset
@@ -40,11 +48,13 @@ if data is not None:
     ev = test_evaluation(ckpt, f"{key}|{data.source}|{len(data.test_labels)}", data.test_images, data.test_labels)
 if isinstance(ev, str):  # refused, or over its memory or time budget
     st.error(ev)
-if isinstance(ev, Evaluation):
+evaluated = ev if isinstance(ev, Evaluation) else None
+confusion, filters = model_figures(f"{key}|{data.source if data else ''}|{evaluated is not None}", ckpt, evaluated)
+if evaluated is not None:
     st.subheader(f"Test accuracy: {ev.accuracy:.2%}")
     st.markdown(" · ".join(f"{c}: **{a:.0%}**" for c, a in zip(CLASSES, ev.per_class.tolist(), strict=True)))
     a, b = st.columns([3, 2])
-    chart(confusion_figure(ev.confusion), where=a, key=f"{P}_confusion")
+    chart(confusion, where=a, key=f"{P}_confusion")
     wrong = (ev.predictions != data.test_labels).nonzero().flatten()[:12].tolist()
     with b:
         st.markdown("**Misclassified test images** (true → predicted)")
@@ -54,18 +64,11 @@ if isinstance(ev, Evaluation):
             caption=[f"#{i}: {CLASSES[data.test_labels[i]]} → {CLASSES[ev.predictions[i]]}" for i in wrong],
         )
 
-first = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
-if first is None:
+if filters is None:
     st.info("This network has no convolution layer, so there are no learned filters to show.")
 else:
     st.subheader("Learned filters of the first conv layer")
-    chart(
-        grid_figure(
-            first.weight[:, 0],
-            f"{first.out_channels} filters, {first.kernel_size[0]}×{first.kernel_size[1]}: red positive, blue negative",
-        ),
-        key=f"{P}_filters",
-    )
+    chart(filters, key=f"{P}_filters")
 
 st.subheader("Feature maps and prediction")
 if data is not None:

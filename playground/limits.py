@@ -50,3 +50,17 @@ def network_error(rows: Sequence, index: int) -> str | None:
         return (f"one image needs {_n(macs)} multiply-adds in the layers up to here, over this server's limit of "
                 f"{_n(MAX_MACS)}. Use fewer channels, smaller kernels, or pool earlier.")  # fmt: skip
     return None
+
+
+def run_size_error(epochs: int, train_size: int | None, n_train: int, max_epochs: int, max_images: int) -> str | None:
+    """Why a run of ``epochs`` over ``train_size`` images (None: all ``n_train``) is over the lecturer's limits
+    (``PLAYGROUND_MAX_EPOCHS``, ``PLAYGROUND_MAX_IMAGES``), as a sentence; None when it is within them."""
+    images = min(train_size or n_train, n_train)
+    if epochs > max_epochs:
+        most = f"{max_epochs:,} epoch" + ("s" if max_epochs != 1 else "")
+        return (f"This server trains at most {most} per run (PLAYGROUND_MAX_EPOCHS); this run asks "
+                f"for {epochs:,}.")  # fmt: skip
+    if images > max_images:
+        return (f"This server trains on at most {max_images:,} images per run (PLAYGROUND_MAX_IMAGES); this run asks "
+                f"for {images:,}.")  # fmt: skip
+    return None

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from playground.checkpoints import save_checkpoint
 from playground.data import FashionMNIST
+from playground.limits import run_size_error
 from playground.models import with_dropout
 from playground.processes import Child
 from playground.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
@@ -64,12 +65,14 @@ class RunManager:
         runs_dir: the runs folder; None keeps runs in memory only.
         max_per_owner: runs an owner may have queued or training at once.
         keep_runs, keep_days: how many ended runs are kept, and for how long (oldest pruned first).
+        max_epochs, max_images: the most epochs and training images one run may have (None: no limit).
         forget_minutes: an owner unseen for this long has its runs' weights and curves dropped from memory.
     """
 
     def __init__(self, max_concurrent: int | None = None, runs_dir: str | Path | None = None, *, max_per_owner: int = 1,
                  keep_runs: int = 200, keep_days: float = 14.0, forget_minutes: float = 60.0,
-                 ray_address: str = ""):  # fmt: skip
+                 ray_address: str = "", max_epochs: int | None = None, max_images: int | None = None):  # fmt: skip
+        self.max_epochs, self.max_images = max_epochs, max_images  # a run's size (None: no limit)
         self.max_concurrent, self.max_per_owner = max_concurrent or os.cpu_count() or 1, max_per_owner
         self._rate: float | None = None  # images/s of the last run that trained: for wait estimates
         self.keep_runs, self.keep_days, self.forget_minutes = keep_runs, keep_days, forget_minutes
@@ -102,14 +105,19 @@ class RunManager:
         """
         s = settings or current()
         return cls(s.max_runs or None, s.runs_dir, max_per_owner=s.runs_per_browser, keep_runs=s.keep_runs,
-                   keep_days=s.keep_days, forget_minutes=s.forget_minutes, ray_address=s.ray_address)  # fmt: skip
+                   keep_days=s.keep_days, forget_minutes=s.forget_minutes, ray_address=s.ray_address,
+                   max_epochs=s.max_epochs, max_images=s.max_images)  # fmt: skip
 
     def submit(self, owner: str, spec: dict, config: TrainConfig, data: FashionMNIST) -> Run:
         """Queue a run for ``owner``; it starts as soon as a slot is free.
 
         Raises:
-            RunError: this owner already has a run queued or going.
+            RunError: this owner already has a run queued or going, or the run is over the size limits.
         """
+        n = len(data.train_labels) if data is not None else 60_000
+        if too_big := run_size_error(config.epochs, config.train_size, n, self.max_epochs or config.epochs,
+                                     self.max_images or n):  # fmt: skip
+            raise RunError(too_big)
         with self._lock:
             self._seen[owner] = time.monotonic()
             if sum(r.owner == owner and r.status in ACTIVE for r in self._runs) >= self.max_per_owner:

@@ -38,6 +38,9 @@ class Settings:
     keep_days: float = 14.0  # PLAYGROUND_KEEP_DAYS: age after which a kept run is pruned
     forget_minutes: float = 60.0  # PLAYGROUND_FORGET_MINUTES: a closed session's runs are freed from memory after
     ray_address: str = ""  # PLAYGROUND_RAY_ADDRESS: "" trains in local processes; "auto" or HOST:PORT on Ray
+    max_epochs: int = 30  # PLAYGROUND_MAX_EPOCHS: epochs one run may train
+    max_images: int = 60_000  # PLAYGROUND_MAX_IMAGES: training images one run may use (all of FashionMNIST's)
+    classroom: bool = False  # PLAYGROUND_CLASSROOM: the studio opens with the classroom preset (trains in seconds)
 
 
 _HOST_PORT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:(\d{1,5})")
@@ -67,6 +70,14 @@ def _number(env: Mapping[str, str], name: str, default: float, lo: float, hi: fl
     if not lo <= value <= hi:  # NaN fails too
         raise SettingsError(f"{name} must be a number from {lo:g} to {hi:g} ({what}), got {raw!r}.")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip()
+    words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+    if raw.lower() not in words and raw:
+        raise SettingsError(f"{name} must be 1 or 0 (also true/false, yes/no, on/off), got {raw!r}.")
+    return words.get(raw.lower(), False)
 
 
 def _folder(env: Mapping[str, str], name: str) -> Path | None:
@@ -119,6 +130,9 @@ def from_environ(env: Mapping[str, str]) -> Settings:
             env, "PLAYGROUND_FORGET_MINUTES", 60.0, 1, 10080, "minutes before a closed session's runs are freed"
         ),
         ray_address=ray_address("PLAYGROUND_RAY_ADDRESS", env.get("PLAYGROUND_RAY_ADDRESS", "")),
+        max_epochs=_whole(env, "PLAYGROUND_MAX_EPOCHS", 30, 1, 30, "epochs one run may train"),
+        max_images=_whole(env, "PLAYGROUND_MAX_IMAGES", 60_000, 100, 60_000, "training images one run may use"),
+        classroom=_flag(env, "PLAYGROUND_CLASSROOM"),
     )
 
 

@@ -39,4 +39,9 @@ def test_the_test_set_is_evaluated_once_per_run_across_reruns_and_forgetting(tra
     at.run()
     assert not at.exception, at.exception
     assert "Inspecting run 1 of this browser: Tiny" in at.caption[0].value
-    assert len(calls) == 1
+    at.selectbox(key="mi_layer").set_value(1).run()
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # another tab of the same browser
+    again.session_state["browser_id"] = "me"
+    again.switch_page("pages/3_Inspect_model.py").run()
+    assert not again.exception and any(s.value.startswith("Test accuracy") for s in again.subheader)
+    assert len(calls) == 1  # six page runs, two sessions: one evaluation

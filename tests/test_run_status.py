@@ -74,7 +74,7 @@ STATES = [
      "Run 2 finished: test accuracy **87.65%** on 200 test images (1,234 images/s).", True),
     (snap(Status.STOPPED, accuracy=0.5, has_model=True), "success", "Run 2 stopped: test accuracy **50.00%**", True),
     (snap(Status.STOPPED, progress=0.0, eta=None, history=new_history()), "info",
-     "Run 2 was stopped before it started training.", False),
+     "Run 2 was cancelled before it started training.", False),
     (snap(Status.FAILED, error="The training process was killed (SIGKILL)."), "error",
      "Run 2 failed. The training process was killed (SIGKILL).", False),
     (snap(Status.DIVERGED, error="The loss became NaN at step 3: lower the learning rate (it is 1 now)."), "warning",
@@ -133,7 +133,8 @@ def wait_until(at, predicate, timeout=60.0) -> bool:
     return False
 
 
-def test_stop_while_queued_removes_the_run_from_the_queue(fake_data, manager):
+def test_cancel_while_queued_removes_the_run_from_the_queue(fake_data, manager):
+    """A queued run's button reads Cancel (not Stop), and takes the run out of the queue."""
     from ui.training import dataset
 
     other = manager.submit("someone else", PRESETS["Tiny (fast demo)"], TrainConfig(epochs=100, batch_size=32),
@@ -142,8 +143,11 @@ def test_stop_while_queued_removes_the_run_from_the_queue(fake_data, manager):
     at.selectbox(key="ts_preset").set_value("Tiny (fast demo)").run()
     at.button(key="ts_train").click().run()
     assert any("position 1 in the queue" in i.value for i in at.info), [i.value for i in at.info]
-    at.button(key="ts_stop").click().run()
-    assert wait_until(at, lambda at: any("stopped before it started" in i.value for i in at.info), 10)
+    cancel = at.button(key="ts_cancel")
+    assert cancel.label == "✕ Cancel" and "ts_stop" not in [b.key for b in at.button]
+    cancel.click().run()
+    assert wait_until(at, lambda at: any("cancelled before it started" in i.value for i in at.info), 10)
+    assert "ts_cancel" not in [b.key for b in at.button]
     assert not at.exception, at.exception
     assert manager._queue == [] and other.status in (Status.STARTING, Status.RUNNING)  # the other run goes on
     assert not at.button(key="ts_train").disabled  # the owner may train again

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -13,6 +14,7 @@ from playground.evaluate import Evaluation
 from playground.limits import MAX_UPLOAD_MB
 from playground.predict import prepare_for_model
 from playground.sandbox import EvaluationRefused, evaluate_apart
+from playground.train_figures import confusion_figure, grid_figure
 from ui.common import ROOT
 from ui.image_input import SOURCES, grid_values, image_input
 from ui.params import choice, flag, integer, one
@@ -78,17 +80,31 @@ def choose_model() -> tuple[str, Checkpoint, str] | None:
 
 
 def download_button(name: str, ckpt: Checkpoint) -> None:
-    data = save_checkpoint(ckpt.spec, ckpt.state_dict, ckpt.config, ckpt.history)
+    """The checkpoint is written when the button is clicked, not on every rerun of the page."""
+    data = lambda: save_checkpoint(ckpt.spec, ckpt.state_dict, ckpt.config, ckpt.history)  # noqa: E731
     st.download_button("Download this model (.pt)", data, file_name="cnn-playground-model.pt", key=f"{P}_dl")
 
 
-@st.cache_data(max_entries=4, show_spinner="Evaluating on the 10,000 test images…", hash_funcs={Checkpoint: id})
+@st.cache_data(max_entries=4, show_spinner="Evaluating on the 10,000 test images…")  # keyed on `key` alone
 def test_evaluation(_ckpt: Checkpoint, key: str, _images: torch.Tensor, _labels: torch.Tensor) -> Evaluation | str:
     """Evaluated in a process with a memory and time budget (playground.sandbox); a refusal is its sentence."""
     try:
         return evaluate_apart(_ckpt.spec, _ckpt.state_dict, _images, _labels)
     except EvaluationRefused as e:
         return str(e)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def model_figures(key: str, _ckpt: Checkpoint, _ev: Evaluation | None) -> tuple[go.Figure | None, go.Figure | None]:
+    """The confusion matrix and the first conv layer's filters of the model ``key`` names (None where it has none),
+    built once per model: together they were most of a rerun's server time. Shared: never modify them."""
+    confusion = confusion_figure(_ev.confusion) if _ev is not None else None
+    first = next((m for m in _ckpt.model().modules() if isinstance(m, torch.nn.Conv2d)), None)
+    if first is None:
+        return confusion, None
+    k = first.kernel_size
+    title = f"{first.out_channels} filters, {k[0]}×{k[1]}: red positive, blue negative"
+    return confusion, grid_figure(first.weight[:, 0], title)
 
 
 def model_input(test_images: torch.Tensor) -> tuple[str, torch.Tensor]:

@@ -74,7 +74,7 @@ def describe(now: RunSnapshot, number: int, n_test: int) -> StatusLine:
         text = f"Run {number} was interrupted at {_percent(done)} when the server stopped; {kept}."
         return StatusLine("warning", text, inspect=now.has_model)
     if now.accuracy is None:  # stopped while queued: nothing was trained
-        return StatusLine("info", f"Run {number} was stopped before it started training.")
+        return StatusLine("info", f"Run {number} was cancelled before it started training.")
     text = (f"Run {number} {status}: test accuracy **{_percent(now.accuracy, 2)}** on {n_test:,} test images "
             f"({_rate(now.images_per_sec)}).")  # fmt: skip
     return StatusLine("success", text, inspect=now.has_model)

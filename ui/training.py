@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+from PIL import Image
 
 from playground import models
 from playground.budget import training_estimate
 from playground.data import CLASSES, DataNotFound, FashionMNIST, load_fashion_mnist
+from playground.presets import CLASSROOM
 from playground.processes import read_apart
 from playground.runs import RunManager
+from playground.settings import Settings, SettingsError, current
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_precision
+from playground.train_figures import curves_figure
 from ui.layer_table import COLUMNS, PARAM_COLUMNS, apply_edits, layers_of, rows_of
 from ui.network_text import layers_text, parse_layers
-from ui.params import Codec, choice, flag, integer, number, one, slug
+from ui.params import Codec, Field, choice, flag, integer, number, one, slug
 
 P = "ts"
 KEEP = "session"
@@ -22,24 +30,68 @@ BATCHES = (32, 64, 128, 256, 512, 1024)
 SIZES = (1000, 5000, 10000, 30000, 60000)
 OPTIMIZER_NAMES = {"adamw": "AdamW", "adam": "Adam", "sgd_momentum": "SGD + momentum", "sgd": "SGD"}
 _D = TrainConfig()  # the defaults come from the engine's config
-FIELDS = [
-    one("net", f"{P}_preset", next(iter(models.PRESETS)), choice(list(models.PRESETS), PRESET_SLUGS)),
-    one("layers", f"{P}_layers", None, Codec(lambda s: (parse_layers(s),), lambda v: layers_text(v[0]))),
-    one("opt", f"{P}_opt", _D.optimizer, choice(OPTIMIZERS, {"sgd_momentum": "sgdm"})),
-    one("lr", f"{P}_lr", _D.lr, number(1e-5, 1.0)),
-    one("sched", f"{P}_sched", _D.schedule, choice(SCHEDULES)),
-    one("batch", f"{P}_bs", _D.batch_size, choice(BATCHES)),
-    one("epochs", f"{P}_epochs", _D.epochs, integer(1, 30)),
-    one("images", f"{P}_size", SIZES[-1], choice(SIZES)),
-    one("wd", f"{P}_wd", _D.weight_decay, number(0, 1)),
-    one("l1", f"{P}_l1", _D.l1, number(0, 1)),
-    one("aug", f"{P}_aug", _D.augment, choice(AUGMENTS)),
-    one("seed", f"{P}_seed", _D.seed, integer(0, 10**6)),
-    one("precision", f"{P}_precision", _D.precision, choice(PRECISIONS)),
-    one("log", f"{P}_log", False, flag()),
-    one("live", f"{P}_interactive", False, flag()),
-    one("present", "present", False, flag()),
-]
+
+
+def capped(codec: Codec, limited: bool, why: str) -> Codec:
+    """``codec``, whose refusals add ``why`` when the server's limit (not the page's own range) is what refuses."""
+
+    def parse(s: str) -> tuple:
+        try:
+            return codec.parse(s)
+        except ValueError as e:
+            raise ValueError(f"{e} on this server ({why})" if limited else str(e)) from None
+
+    return Codec(parse, codec.dump)
+
+
+def sizes(s: Settings) -> tuple[int, ...]:
+    """The training-set sizes offered: those within PLAYGROUND_MAX_IMAGES, and the limit itself."""
+    return tuple(sorted({n for n in SIZES if n < s.max_images} | {min(s.max_images, SIZES[-1])}))
+
+
+def defaults(s: Settings) -> dict[str, int]:
+    """Epochs, images and batch size a page starts with: the engine's defaults, or the classroom preset where
+    PLAYGROUND_CLASSROOM is on, within the server's limits."""
+    chosen = CLASSROOM if s.classroom else {"epochs": _D.epochs, "train_size": SIZES[-1], "batch_size": _D.batch_size}
+    allowed = sizes(s)
+    size = max((n for n in allowed if n <= chosen["train_size"]), default=allowed[0])
+    return {"epochs": min(chosen["epochs"], s.max_epochs), "size": size, "bs": chosen["batch_size"]}
+
+
+def fields(s: Settings) -> list[Field]:
+    """Every setting of the studio, as a link carries it, under the server's settings ``s``."""
+    d = defaults(s)
+    epochs_why = f"PLAYGROUND_MAX_EPOCHS: at most {s.max_epochs:,} epochs per run"
+    images_why = f"PLAYGROUND_MAX_IMAGES: at most {s.max_images:,} training images per run"
+    return [
+        one("net", f"{P}_preset", next(iter(models.PRESETS)), choice(list(models.PRESETS), PRESET_SLUGS)),
+        one("layers", f"{P}_layers", None, Codec(lambda s: (parse_layers(s),), lambda v: layers_text(v[0]))),
+        one("opt", f"{P}_opt", _D.optimizer, choice(OPTIMIZERS, {"sgd_momentum": "sgdm"})),
+        one("lr", f"{P}_lr", _D.lr, number(1e-5, 1.0)),
+        one("sched", f"{P}_sched", _D.schedule, choice(SCHEDULES)),
+        one("batch", f"{P}_bs", d["bs"], choice(BATCHES)),
+        one("epochs", f"{P}_epochs", d["epochs"], capped(integer(1, s.max_epochs), s.max_epochs < 30, epochs_why)),
+        one("images", f"{P}_size", d["size"], capped(choice(sizes(s)), s.max_images < SIZES[-1], images_why)),
+        one("wd", f"{P}_wd", _D.weight_decay, number(0, 1)),
+        one("l1", f"{P}_l1", _D.l1, number(0, 1)),
+        one("aug", f"{P}_aug", _D.augment, choice(AUGMENTS)),
+        one("seed", f"{P}_seed", _D.seed, integer(0, 10**6)),
+        one("precision", f"{P}_precision", _D.precision, choice(PRECISIONS)),
+        one("log", f"{P}_log", False, flag()),
+        one("live", f"{P}_interactive", False, flag()),
+        one("present", "present", False, flag()),
+    ]
+
+
+def server_settings() -> Settings:
+    """The server's settings, or the defaults while a mistyped variable stops the page (``ui.common.setup_page``)."""
+    try:
+        return current()
+    except SettingsError:
+        return Settings()
+
+
+FIELDS = fields(Settings())  # the studio's fields under the default settings
 
 
 @st.cache_resource(show_spinner="Loading FashionMNIST into memory (once per server)…")
@@ -186,8 +238,27 @@ def sharing_lesson(summary: models.Summary) -> None:
     )
 
 
-def hyperparameters() -> TrainConfig | None:
-    """The training settings; None (with the reason shown) when they are invalid."""
+def _classroom(s: Settings) -> None:
+    """The classroom preset's button: few images and one epoch, within the server's limits."""
+    d = defaults(dataclasses.replace(s, classroom=True))
+    st.session_state.update({f"{P}_{k}": v for k, v in d.items()})
+
+
+def _within_limits(s: Settings) -> None:
+    """Bring values kept from before (another server's limits, an old session) within this server's limits."""
+    ss, allowed = st.session_state, sizes(s)
+    ss[f"{P}_epochs"] = min(ss[f"{P}_epochs"], s.max_epochs)
+    if ss[f"{P}_size"] not in allowed:
+        ss[f"{P}_size"] = max((n for n in allowed if n <= ss[f"{P}_size"]), default=allowed[0])
+
+
+def hyperparameters(s: Settings) -> TrainConfig | None:
+    """The training settings, within the server's limits ``s``; None (with the reason shown) when they are invalid."""
+    d = defaults(dataclasses.replace(s, classroom=True))
+    st.button(f"🎓 Classroom preset: {d['epochs']} epoch on {d['size']:,} images", key=f"{P}_classroom",
+              on_click=_classroom, args=(s,), help="Trains in seconds, so a whole class can press Train at once. "
+              "It sets the epochs, the training images and the batch size; the network stays as it is.")  # fmt: skip
+    _within_limits(s)
     a, b, c = st.columns(3)
     optimizer = a.selectbox("Optimizer", OPTIMIZERS, key=f"{P}_opt", format_func=OPTIMIZER_NAMES.get,
                             persist_state=KEEP)  # fmt: skip
@@ -196,8 +267,11 @@ def hyperparameters() -> TrainConfig | None:
     schedule = a.selectbox("Schedule", SCHEDULES, key=f"{P}_sched", persist_state=KEEP)
     augment = a.selectbox("Augmentation", AUGMENTS, key=f"{P}_aug", persist_state=KEEP)
     batch = b.select_slider("Batch size", BATCHES, key=f"{P}_bs", persist_state=KEEP)
-    epochs = b.number_input("Epochs (1–30)", 1, 30, key=f"{P}_epochs", persist_state=KEEP)
-    size = b.select_slider("Training images", SIZES, key=f"{P}_size", persist_state=KEEP)
+    limit = ", this server's limit" if s.max_epochs < 30 else ""
+    epochs = b.number_input(f"Epochs (1–{s.max_epochs}{limit})", 1, s.max_epochs, key=f"{P}_epochs",
+                            persist_state=KEEP)  # fmt: skip
+    limit = f" (at most {s.max_images:,} on this server)" if s.max_images < SIZES[-1] else ""
+    size = b.select_slider(f"Training images{limit}", sizes(s), key=f"{P}_size", persist_state=KEEP)
     seed = b.number_input("Random seed", 0, 10**6, key=f"{P}_seed", persist_state=KEEP)
     wd = c.number_input("Weight decay, L2 (0–1)", 0.0, 1.0, format="%g", step=1e-4, key=f"{P}_wd",
                         persist_state=KEEP)  # fmt: skip
@@ -232,7 +306,26 @@ def hyperparameters() -> TrainConfig | None:
         return None
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _samples(_data: FashionMNIST, source: str) -> list[bytes]:
+    """PNGs of the first training image of each class, found and encoded once per dataset (``source``): scanning
+    the 60,000 labels and encoding the pictures took most of each studio rerun's server time."""
+    firsts = [int((_data.train_labels == c).nonzero()[0]) for c in range(10)]
+    pictures = []
+    for i in firsts:
+        buf = io.BytesIO()
+        Image.fromarray(_data.train_images[i].numpy()).save(buf, format="PNG")
+        pictures.append(buf.getvalue())
+    return pictures
+
+
+@st.cache_resource(max_entries=100, show_spinner=False)
+def ended_curves(runs: tuple[tuple[str, str], ...], log_scale: bool, _history: list) -> go.Figure:
+    """The curves of runs that have all ended (``runs``: their labels and ids), built once: the figure was most
+    of a studio rerun's server time once a run had finished. Shared: never modify it."""
+    return curves_figure(_history, log_scale)
+
+
 def samples_grid(data: FashionMNIST) -> None:
     """One training image of each class, with its name."""
-    firsts = [int((data.train_labels == c).nonzero()[0]) for c in range(10)]
-    st.image([data.train_images[i].numpy() for i in firsts], caption=list(CLASSES), width=84)
+    st.image(_samples(data, f"{data.source}|{len(data.train_labels)}"), caption=list(CLASSES), width=84)
