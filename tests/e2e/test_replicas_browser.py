@@ -9,6 +9,7 @@ down.sh leaves no process. Locally a missing HAProxy skips the test; under CI=tr
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
@@ -52,18 +53,19 @@ class Recipe:
         return (self.state / "haproxy.log").read_text(errors="replace")
 
 
-@pytest.fixture
-def recipe(tmp_path):
+def start_recipe(tmp_path, *flags: str):
+    """up.sh 2 (with ``flags``) on free ports and fake data; yields the Recipe, and down.sh after."""
     _need_chromium()
     need_haproxy()
     data = write_fake_fashion_mnist(tmp_path / "data", n_train=3000, n_test=500)
     state, proxy = tmp_path / "state", _free_port()
     env = {**os.environ, "REPLICAS_STATE_DIR": str(state), "REPLICAS_PROXY_PORT": str(proxy),
            "REPLICAS_FIRST_PORT": str(free_ports(2)), "STREAMLIT": str(Path(sys.executable).with_name("streamlit")),
-           "HAPROXY": HAPROXY, "PLAYGROUND_DATA_DIR": str(data),
-           "PLAYGROUND_RUNS_DIR": str(tmp_path / "runs")}  # fmt: skip
-    LOGS.extend([state / "replica-r1.log", state / "replica-r2.log", state / "haproxy.log"])  # in a failure's report
-    up = subprocess.run([RECIPE / "up.sh", "2"], env=env, capture_output=True, text=True, timeout=240)
+           "HAPROXY": HAPROXY, "PLAYGROUND_DATA_DIR": str(data), "PLAYGROUND_RUNS_DIR": str(tmp_path / "runs"),
+           "RAY": str(Path(sys.executable).with_name("ray")),
+           "REPLICAS_RAY_PORT": str(_free_port())}  # an ephemeral port: outside Ray's worker range  # fmt: skip
+    LOGS.extend([state / "replica-r1.log", state / "replica-r2.log", state / "haproxy.log", state / "ray.log"])
+    up = subprocess.run([RECIPE / "up.sh", "2", *flags], env=env, capture_output=True, text=True, timeout=240)
     recipe = Recipe(f"http://127.0.0.1:{proxy}", state, env)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
@@ -71,6 +73,17 @@ def recipe(tmp_path):
         yield recipe
     finally:
         recipe.down()  # again after the test's own: stops whatever a failure left
+
+
+@pytest.fixture
+def recipe(tmp_path):
+    yield from start_recipe(tmp_path)
+
+
+@pytest.fixture
+def ray_recipe(tmp_path):
+    pytest.importorskip("ray", reason="the Ray backend needs ray (pip install -r requirements.txt)")
+    yield from start_recipe(tmp_path, "--ray")
 
 
 def replica_of(page) -> str:
@@ -158,3 +171,35 @@ def test_a_session_stays_on_one_replica_and_survives_its_death(page, recipe):
     assert down.returncode == 0, down.stderr
     assert wait_all_gone(everything, 10) == [] and not list(recipe.state.glob("*.pid"))
     print(f"whole test: {time.monotonic() - t0:.1f} s")
+
+
+def test_with_ray_the_replicas_runs_train_on_the_shared_cluster(page, ray_recipe, tmp_path):
+    """up.sh --ray: a local Ray head; a run started through the proxy trains on it and finishes in the page."""
+    page.goto(f"{ray_recipe.url}/Training_studio?net=tiny&epochs=1&images=1000")
+    page.get_by_text("1 · The network").wait_for(timeout=90_000)
+    wait_idle(page)
+    page.locator(".st-key-ts_train button").click()
+    page.get_by_text("Run 1 finished").wait_for(timeout=180_000)
+    no_traceback(page)
+    (record,) = [json.loads(f.read_text()) for f in (tmp_path / "runs").glob("*/run.json")]
+    assert record["status"] == "finished" and re.fullmatch(r"[0-9a-f]{56}", record["node"] or "")  # a Ray node id
+    everything, ray_tmp = ray_recipe.processes(), (ray_recipe.state / "ray.tmpdir").read_text().strip()
+    assert ray_recipe.down().returncode == 0
+    assert wait_all_gone(everything, 30) == []  # replicas and proxy
+    deadline = time.monotonic() + 30
+    while (left := ray_processes(ray_tmp)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert left == []  # the Ray head's daemons and workers
+
+
+def ray_processes(tmp: str) -> list[int]:
+    """Live (not zombie) processes whose command line names the Ray head's temporary folder."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            ours = proc.name.isdigit() and tmp.encode() in (proc / "cmdline").read_bytes()
+            if ours and (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
