@@ -19,6 +19,7 @@ from PIL import Image
 from playground import images, samples
 from playground.bounded_cache import BoundedCache
 from playground.limits import MAX_UPLOAD_MB
+from ui.keys import KEEP
 from ui.matrix_editor import matrix_editor
 from ui.state import browser_id, browser_store
 from ui.text import plain
@@ -26,7 +27,6 @@ from ui.text import plain
 SOURCES = ("Sample", "Draw", "Upload", "Camera", "Number grid")
 GRID_SIDES = (5, 12)
 CANVAS = 280  # the drawing square, in pixels
-KEEP = "session"
 
 
 @dataclass(frozen=True, eq=False)

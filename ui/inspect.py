@@ -17,13 +17,13 @@ from playground.sandbox import EvaluationRefused, evaluate_apart
 from playground.train_figures import confusion_figure, grid_figure
 from ui.common import ROOT
 from ui.image_input import SOURCES, grid_values, image_input
+from ui.keys import INSPECT, KEEP
 from ui.params import choice, flag, integer, one
 from ui.state import browser_id
 from ui.text import plain
 from ui.training import run_manager
 
-P = "mi"
-KEEP = "session"
+P = INSPECT.prefix
 MODELS = ("This browser's latest run", "Bundled pretrained model", "Upload a checkpoint")
 MODEL_SLUGS = ("run", "pretrained", "upload")
 INPUTS = ("A test image", "My own image")

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from ui.keys import PAGES
 from ui.params import Field, decode, encode
 from ui.text import plain
 
@@ -123,7 +124,6 @@ export default function (component) {
 }
 """,
 )
-PATHS = {"explorer": "/Convolution_explorer", "studio": "/Training_studio", "inspect": "/Inspect_model"}
 
 
 def publish(page: str, fields: Sequence[Field], in_fragment: bool = False) -> None:
@@ -141,7 +141,7 @@ def publish(page: str, fields: Sequence[Field], in_fragment: bool = False) -> No
     where = st.container if in_fragment else st.sidebar.container  # a fragment may only draw in its own place
     suffix = "_fragment" if in_fragment else ""
     with where(key=f"cnnpg_hidden_url_{page}{suffix}"):  # hidden by ui.common's style
-        _replace_url(data={"query": urlencode(query), "path": PATHS[page]}, key=f"_url_writer_{page}{suffix}")
+        _replace_url(data={"query": urlencode(query), "path": PAGES[page].path}, key=f"_url_writer_{page}{suffix}")
 
 
 def notice(page: str) -> None:

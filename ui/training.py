@@ -19,12 +19,12 @@ from playground.runs import RunManager
 from playground.settings import Settings, SettingsError, current
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_precision
 from playground.train_figures import curves_figure
+from ui.keys import KEEP, STUDIO
 from ui.layer_table import COLUMNS, PARAM_COLUMNS, apply_edits, layers_of, rows_of
 from ui.network_text import layers_text, parse_layers
 from ui.params import Codec, Field, choice, flag, integer, number, one, slug
 
-P = "ts"
-KEEP = "session"
+P = STUDIO.prefix
 PRESET_SLUGS = {name: slug(name) for name in models.PRESETS}
 BATCHES = (32, 64, 128, 256, 512, 1024)
 SIZES = (1000, 5000, 10000, 30000, 60000)
