@@ -11,15 +11,14 @@ from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.keys import STUDIO
 from ui.run_status import run_status
+from ui.server import dataset, run_manager
 from ui.state import browser_id, link_note, notice, publish, restore
 from ui.training import (
     architecture_editor,
-    dataset,
     ended_curves,
     fields,
     hyperparameters,
     network_table,
-    run_manager,
     samples_grid,
     seed_from_run,
     server_settings,

@@ -20,9 +20,9 @@ from ui.inspect import (
     test_evaluation,
 )
 from ui.keys import INSPECT
+from ui.server import dataset
 from ui.state import link_note, notice, publish, restore
 from ui.text import plain
-from ui.training import dataset
 
 PAGE, P = INSPECT.name, INSPECT.prefix
 restore(PAGE, FIELDS, DEFAULTS)

@@ -17,11 +17,11 @@ import torch
 from PIL import Image
 
 from playground import images, samples
-from playground.bounded_cache import BoundedCache
 from playground.limits import MAX_UPLOAD_MB
 from ui.keys import KEEP
 from ui.matrix_editor import matrix_editor
-from ui.state import browser_id, browser_store
+from ui.server import browser_store, decoded_uploads
+from ui.state import browser_id
 from ui.text import plain
 
 SOURCES = ("Sample", "Draw", "Upload", "Camera", "Number grid")
@@ -44,14 +44,8 @@ def grid_values(n: int, seed: int) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(v) for v in row) for row in torch.randint(0, 10, (n, n), generator=g).tolist())
 
 
-@st.cache_resource
-def _decoded() -> BoundedCache[Image.Image]:
-    """Decoded uploads for every session, by content, bounded by bytes and age (one object each, never copied)."""
-    return BoundedCache(images.CACHE_BYTES, images.CACHE_SECONDS, size=images.decoded_bytes)
-
-
 def _decode(data: bytes) -> Image.Image:
-    return _decoded().get(hashlib.sha256(data).digest(), lambda: images.load_image(data))
+    return decoded_uploads().get(hashlib.sha256(data).digest(), lambda: images.load_image(data))
 
 
 def _from_bytes(data: bytes, label: str, prefix: str) -> Chosen | None:

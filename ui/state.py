@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
@@ -31,6 +28,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 from ui.keys import PAGES
 from ui.params import Field, decode, encode
+from ui.server import browser_store
 from ui.text import plain
 
 COOKIE = "cnn_playground_browser"
@@ -190,37 +188,3 @@ def link_note(page: str, extra: str = "") -> None:
     with st.container(key=f"{page}_copy_link"):
         _copy_link(key=f"_copy_link_{page}")
     st.caption("The link reopens these settings in any browser. " + extra)
-
-
-class BrowserStore:
-    """Small values per browser that must survive a reload (a drawing), bounded in browsers and bytes.
-
-    Shared by every session of the server (held by ``st.cache_resource``), so locked; the oldest
-    browser's values go first.
-    """
-
-    def __init__(self, max_browsers: int = 300, max_bytes: int = 100_000):
-        self.max_browsers, self.max_bytes = max_browsers, max_bytes
-        self._lock = threading.Lock()
-        self._data: OrderedDict[str, dict] = OrderedDict()
-
-    def get(self, browser: str, key: str, default=None):
-        with self._lock:
-            return self._data.get(browser, {}).get(key, (None, default))[1]
-
-    def put(self, browser: str, key: str, value, size: int) -> bool:
-        """Keep ``value`` (about ``size`` bytes) for ``browser``; False when it is too large to keep."""
-        if size > self.max_bytes:
-            return False
-        with self._lock:
-            entry = self._data.setdefault(browser, {})
-            entry[key] = (time.time(), value)
-            self._data.move_to_end(browser)
-            while len(self._data) > self.max_browsers:
-                self._data.popitem(last=False)
-        return True
-
-
-@st.cache_resource
-def browser_store() -> BrowserStore:
-    return BrowserStore()
