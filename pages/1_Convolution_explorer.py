@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from playground import images
-from playground.conv import ConfigError, applied_kernel, run
+from playground.conv import ConfigError, applied_kernel, run_stages
 from playground.explain import fmt
 from ui.common import present_bar, setup_page
 from ui.explorer_controls import DEFAULTS, FIELDS, read_settings
@@ -106,7 +106,7 @@ if not present:
         link_note(PAGE, "A drawing stays in this browser; an upload or photo is not part of the link.")
 
 try:
-    stages = run(image, settings.conv, settings.act, settings.pool)
+    stages = run_stages(image, settings.conv, settings.act, settings.pool)
 except ConfigError as e:
     impossible(e, image)
     publish(PAGE, FIELDS)

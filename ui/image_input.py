@@ -73,7 +73,7 @@ def _clear_drawing(prefix: str) -> None:
     st.session_state[f"{prefix}_canvas_gen"] = st.session_state.get(f"{prefix}_canvas_gen", 0) + 1
 
 
-def _canvas(prefix: str) -> Chosen:
+def _drawn_image(prefix: str) -> Chosen:
     """The drawing square. What was drawn before (on another page, before a reload) is its background."""
     from streamlit_drawable_canvas import st_canvas  # imported here: it needs a running Streamlit app
 
@@ -155,7 +155,7 @@ def image_input(prefix: str) -> Chosen | None:
         name = st.selectbox("Sample", list(samples.SAMPLES), key=f"{prefix}_sample", persist_state=KEEP)
         chosen = Chosen(name, picture=samples.load_sample(name))
     elif source == "Draw":
-        chosen = _canvas(prefix)
+        chosen = _drawn_image(prefix)
     elif source in ("Upload", "Camera"):
         if source == "Upload":
             up = st.file_uploader(f"Upload an image (PNG, JPEG, GIF, WebP, BMP, TIFF; up to {MAX_UPLOAD_MB} MB)",
