@@ -105,7 +105,7 @@ class PoolSpec:
         return cls(kind, (size, size), (s, s), (padding, padding), ceil_mode)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Stages:
     """Every stage of the pipeline, each (C, H, W), and the axis arithmetic behind each size."""
 
@@ -267,16 +267,16 @@ def run_stages(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling
                 f"({'it is' if n == 1 else 'they are'} ignored)."
             )
     return Stages(
-        image,
-        padded,
-        out,
-        activated,
-        pooled,
-        weight,
-        groups,
-        conv.bias,
-        c_axes,
-        p_axes,
-        tuple(notes),
+        input=image,
+        padded=padded,
+        conv=out,
+        activated=activated,
+        pooled=pooled,
+        weight=weight,
+        groups=groups,
+        bias=conv.bias,
+        conv_axes=c_axes,
+        pool_axes=p_axes,
+        notes=tuple(notes),
         padding_mode=conv.padding_mode,
     )
