@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import LOGS, _free_port, _need_chromium, shot, wait_idle
+from tests.e2e.browser import LOGS, free_port, need_chromium, shot, wait_idle
 from tests.e2e.test_run_faults_browser import EPOCH_NOW, no_traceback
 from tests.fakedata import write_fake_fashion_mnist
 from tests.proctree import descendants, process, wait_all_gone
@@ -54,10 +54,10 @@ class Recipe:
 
 @pytest.fixture
 def recipe(tmp_path):
-    _need_chromium()
+    need_chromium()
     need_haproxy()
     data = write_fake_fashion_mnist(tmp_path / "data", n_train=3000, n_test=500)
-    state, proxy = tmp_path / "state", _free_port()
+    state, proxy = tmp_path / "state", free_port()
     env = {**os.environ, "REPLICAS_STATE_DIR": str(state), "REPLICAS_PROXY_PORT": str(proxy),
            "REPLICAS_FIRST_PORT": str(free_ports(2)), "STREAMLIT": str(Path(sys.executable).with_name("streamlit")),
            "HAPROXY": HAPROXY, "PLAYGROUND_DATA_DIR": str(data),
