@@ -74,17 +74,9 @@ def conv_output_size(
     if span > padded:
         how = f" (dilation {dilation} × ({kernel} − 1) + 1)" if dilation > 1 else ""
         sum_ = f" ({size} + {before} + {after})" if before or after else ""
-        failed = AxisSize(
-            size=size,
-            kernel=kernel,
-            stride=stride,
-            pad_before=before,
-            pad_after=after,
-            dilation=dilation,
-            output=(padded - span) // stride + 1,
-            ceil_mode=False,
-            pool=False,
-        )
+        raw = (padded - span) // stride + 1
+        failed = AxisSize(size=size, kernel=kernel, stride=stride, pad_before=before, pad_after=after,
+                          dilation=dilation, output=raw, ceil_mode=False, pool=False)  # fmt: skip
         raise _empty(
             failed,
             axis,
@@ -145,17 +137,8 @@ def pool_output_size(
     if numerator < 0:
         n = size + 2 * padding - span
         raw = -(-n // stride) + 1 if ceil_mode else n // stride + 1
-        failed = AxisSize(
-            size=size,
-            kernel=kernel,
-            stride=stride,
-            pad_before=padding,
-            pad_after=padding,
-            dilation=dilation,
-            output=raw,
-            ceil_mode=ceil_mode,
-            pool=True,
-        )
+        failed = AxisSize(size=size, kernel=kernel, stride=stride, pad_before=padding, pad_after=padding,
+                          dilation=dilation, output=raw, ceil_mode=ceil_mode, pool=True)  # fmt: skip
         sum_ = f" with its padding ({size} + 2 × {padding})" if padding else ""
         raise _empty(
             failed,
@@ -291,17 +274,8 @@ def conv_axis(
     """``conv_output_size`` with everything needed to explain it."""
     out = conv_output_size(size, kernel, stride, padding, dilation, axis=axis)
     before, after = _split_padding(padding)
-    return AxisSize(
-        size=size,
-        kernel=kernel,
-        stride=stride,
-        pad_before=before,
-        pad_after=after,
-        dilation=dilation,
-        output=out,
-        ceil_mode=False,
-        pool=False,
-    )
+    return AxisSize(size=size, kernel=kernel, stride=stride, pad_before=before, pad_after=after, dilation=dilation,
+                    output=out, ceil_mode=False, pool=False)  # fmt: skip
 
 
 def pool_axis(
@@ -317,17 +291,8 @@ def pool_axis(
     """``pool_output_size`` with everything needed to explain it."""
     out = pool_output_size(size, kernel, stride, padding, dilation, ceil_mode, axis=axis)
     stride = kernel if stride is None else stride
-    return AxisSize(
-        size=size,
-        kernel=kernel,
-        stride=stride,
-        pad_before=padding,
-        pad_after=padding,
-        dilation=dilation,
-        output=out,
-        ceil_mode=ceil_mode,
-        pool=True,
-    )
+    return AxisSize(size=size, kernel=kernel, stride=stride, pad_before=padding, pad_after=padding, dilation=dilation,
+                    output=out, ceil_mode=ceil_mode, pool=True)  # fmt: skip
 
 
 def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
