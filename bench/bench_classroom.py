@@ -1,6 +1,6 @@
 """A class on one server: N Chromium sessions, K of them pressing Train within a second with the classroom preset.
 
-One real server (``streamlit run``, as ``tests/e2e/conftest.py`` starts it) on loopback, with the classroom
+One real server (``streamlit run``, as ``tests/e2e/browser.py`` starts it) on loopback, with the classroom
 preset as the studio's default (``PLAYGROUND_CLASSROOM=1``) and its own runs folder and temporary folder.
 Then, in one headless Chromium (a browser context per student, so each has its own cookie and runs):
 
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playground.run import ACTIVE  # noqa: E402
-from tests.e2e.conftest import ARGS, CHROMIUM, start_server, stop_server  # noqa: E402
+from tests.e2e.browser import ARGS, CHROMIUM, start_server, stop_server  # noqa: E402
 from tests.proctree import descendants, wait_all_gone  # noqa: E402
 
 TRAIN = ".st-key-ts_train button"

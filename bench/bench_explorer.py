@@ -116,7 +116,7 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
 def browser_latency(repeats: int) -> tuple[float | None, float | None]:
     """(median slider→screen seconds, startup seconds) in Chromium, or (None, None) without it."""
     sys.path.insert(0, str(ROOT))
-    from tests.e2e.conftest import ARGS, CHROMIUM, start_server, stop_server, wait_idle
+    from tests.e2e.browser import ARGS, CHROMIUM, start_server, stop_server, wait_idle
 
     if not Path(CHROMIUM).exists():
         return None, None

@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import ARGS, CHROMIUM, start_server, stop_server
+    from tests.e2e.browser import ARGS, CHROMIUM, start_server, stop_server
 
     tune_allocator()
     data = load_fashion_mnist()

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     warm = session(EXPLORER)  # the explorer's own first use (its imports, the sample pictures): once per server
     timed(warm)
     timed(warm, lambda at: at.number_input(key="cx_bias").set_value(0.5))
-    from ui.training import dataset, run_manager
+    from ui.server import dataset, run_manager
 
     manager: RunManager = run_manager()
     run = manager.submit(OWNER, PRESETS["Classic (default)"], TrainConfig(**CLASSROOM), dataset())

@@ -6,10 +6,10 @@ import streamlit as st
 import torch
 
 from playground import images
-from playground.conv import ConfigError, applied_kernel, run
+from playground.conv import ConfigError, applied_kernel, run_stages
 from playground.explain import fmt
 from ui.common import present_bar, setup_page
-from ui.explorer_controls import DEFAULTS, FIELDS, P, read_settings
+from ui.explorer_controls import DEFAULTS, FIELDS, read_settings
 from ui.explorer_views import (
     COLOURS_NOTE,
     arithmetic,
@@ -21,13 +21,14 @@ from ui.explorer_views import (
     stage_titles,
 )
 from ui.image_input import image_input
+from ui.keys import EXPLORER
 from ui.pictures import map_picture, show_picture
 from ui.present import Reveal
 from ui.state import link_note, notice, publish, restore
 from ui.step_through import move, reverse_view, selected_cell, step_through
 from ui.text import plain
 
-PAGE = "explorer"
+PAGE, P = EXPLORER.name, EXPLORER.prefix
 RGB_NAMES = ("red", "green", "blue")
 GROUPS = ("Image", "Kernel", "Stride · padding", "Activation", "Pooling")
 
@@ -105,7 +106,7 @@ if not present:
         link_note(PAGE, "A drawing stays in this browser; an upload or photo is not part of the link.")
 
 try:
-    stages = run(image, settings.conv, settings.act, settings.pool)
+    stages = run_stages(image, settings.conv, settings.act, settings.pool)
 except ConfigError as e:
     impossible(e, image)
     publish(PAGE, FIELDS)

@@ -9,25 +9,24 @@ from playground.train_figures import curves_figure
 from ui.budget import budget_check
 from ui.charts import chart
 from ui.common import present_bar, setup_page
+from ui.keys import STUDIO
 from ui.run_status import run_status
+from ui.server import dataset, run_manager
 from ui.state import browser_id, link_note, notice, publish, restore
 from ui.training import (
-    P,
     architecture_editor,
-    dataset,
     ended_curves,
     fields,
     hyperparameters,
     network_table,
-    run_manager,
     samples_grid,
     seed_from_run,
     server_settings,
     sharing_lesson,
 )
 
-PAGE = "studio"
-first_visit = "_visited_studio" not in st.session_state
+PAGE, P = STUDIO.name, STUDIO.prefix
+first_visit = f"_visited_{PAGE}" not in st.session_state
 SETTINGS = server_settings()  # the lecturer's limits bound the inputs and the links
 FIELDS = fields(SETTINGS)
 restore(PAGE, FIELDS)

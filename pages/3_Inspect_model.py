@@ -13,18 +13,18 @@ from ui.common import present_bar, setup_page
 from ui.inspect import (
     DEFAULTS,
     FIELDS,
-    P,
     choose_model,
     download_button,
     model_figures,
     model_input,
     test_evaluation,
 )
+from ui.keys import INSPECT
+from ui.server import dataset
 from ui.state import link_note, notice, publish, restore
 from ui.text import plain
-from ui.training import dataset
 
-PAGE = "inspect"
+PAGE, P = INSPECT.name, INSPECT.prefix
 restore(PAGE, FIELDS, DEFAULTS)
 if setup_page("Inspect a model", "🔬"):
     present_bar([6])

@@ -105,7 +105,7 @@ class PoolSpec:
         return cls(kind, (size, size), (s, s), (padding, padding), ceil_mode)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Stages:
     """Every stage of the pipeline, each (C, H, W), and the axis arithmetic behind each size."""
 
@@ -154,7 +154,7 @@ def pad(image: torch.Tensor, spec: ConvSpec) -> torch.Tensor:
     """``F.pad`` of a (C, H, W) image by ``spec.padding`` in ``spec.padding_mode``."""
     top, bottom, left, right = spec.padding
     pads = ((top, bottom), (left, right))
-    _axes(lambda i: shapes.check_padding(image.shape[1 + i], *pads[i], spec.padding_mode, axis=AXES[i]), "padding")
+    _each_axis(lambda i: shapes.check_padding(image.shape[1 + i], *pads[i], spec.padding_mode, axis=AXES[i]), "padding")
     mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
     return F.pad(image[None], (left, right, top, bottom), mode=mode)[0]
 
@@ -194,7 +194,7 @@ def pool(x: torch.Tensor, spec: PoolSpec) -> torch.Tensor | None:
     raise _refused("pooling", f"unknown pooling {spec.kind!r}", f"Choose one of {', '.join(POOLS)}.")
 
 
-def _axes(fn, stage: str):
+def _each_axis(fn, stage: str):
     """Call ``fn(i)`` for i = 0 (height), 1 (width), turning a shapes error into a ConfigError of ``stage``."""
     out = []
     for i, axis in enumerate(AXES):
@@ -212,7 +212,7 @@ def conv_axes(shape: tuple[int, int], spec: ConvSpec) -> tuple[shapes.AxisSize, 
     top, bottom, left, right = spec.padding
     pads = ((top, bottom), (left, right))
     k = spec.kernel_size
-    return _axes(
+    return _each_axis(
         lambda i: shapes.conv_axis(shape[i], k[i], spec.stride[i], pads[i], spec.dilation[i], axis=AXES[i]),
         "convolution",
     )
@@ -228,10 +228,12 @@ def pool_axes(shape: tuple[int, int], spec: PoolSpec) -> tuple[shapes.AxisSize, 
         except shapes.SizeError as e:
             raise ConfigError(e.failure) from None
     k, s, p = spec.kernel, spec.stride, spec.padding
-    return _axes(lambda i: shapes.pool_axis(shape[i], k[i], s[i], p[i], 1, spec.ceil_mode, axis=AXES[i]), "pooling")
+    return _each_axis(
+        lambda i: shapes.pool_axis(shape[i], k[i], s[i], p[i], 1, spec.ceil_mode, axis=AXES[i]), "pooling"
+    )
 
 
-def run(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolSpec) -> Stages:
+def run_stages(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolSpec) -> Stages:
     """Run every stage on a (C, H, W) float image.
 
     Raises:
@@ -265,16 +267,16 @@ def run(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolS
                 f"({'it is' if n == 1 else 'they are'} ignored)."
             )
     return Stages(
-        image,
-        padded,
-        out,
-        activated,
-        pooled,
-        weight,
-        groups,
-        conv.bias,
-        c_axes,
-        p_axes,
-        tuple(notes),
+        input=image,
+        padded=padded,
+        conv=out,
+        activated=activated,
+        pooled=pooled,
+        weight=weight,
+        groups=groups,
+        bias=conv.bias,
+        conv_axes=c_axes,
+        pool_axes=p_axes,
+        notes=tuple(notes),
         padding_mode=conv.padding_mode,
     )

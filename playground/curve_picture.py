@@ -92,7 +92,7 @@ def _range(values: list[float], log: bool = False, limits: tuple[float, float] =
     return (lo, hi) if hi > lo else (min(lo, hi), min(lo, hi) + 1.0)  # data outside the limits: an empty panel
 
 
-def _axes(draw: ImageDraw.ImageDraw, panel: _Panel, title: str) -> None:
+def _draw_panel_frame(draw: ImageDraw.ImageDraw, panel: _Panel, title: str) -> None:
     """Grid lines, tick labels, the x label and the title of one panel."""
     left, top, right, bottom = panel.box
     font = _font(SMALL)
@@ -193,8 +193,8 @@ def curves_picture(runs: list[tuple[str, dict]], log_loss: bool = False, epochs:
         acc_title += f": {newest.acc[-1]:.1f}%"
     loss_panel = _Panel((90, 60, 660, 350), (0.0, x_hi or 1.0), _range(losses or [0.1, 2.5], log_loss), log_loss)
     acc_panel = _Panel((800, 60, 1370, 350), (0.0, x_hi or 1.0), _range(accs or [0.0, 100.0], limits=(0, 100)))
-    _axes(draw, loss_panel, loss_title)
-    _axes(draw, acc_panel, acc_title)
+    _draw_panel_frame(draw, loss_panel, loss_title)
+    _draw_panel_frame(draw, acc_panel, acc_title)
     for c in curves:
         is_new = c is newest
         if is_new and c.loss:

@@ -1,6 +1,6 @@
 """Step-through: one output cell of the convolution written out as arithmetic.
 
-Everything is read back from the tensors ``conv.run`` produced, so the explanation equals the
+Everything is read back from the tensors ``conv.run_stages`` produced, so the explanation equals the
 output cell it explains (the tests check it does, for every setting).
 """
 

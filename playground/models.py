@@ -40,7 +40,7 @@ class Normalize(nn.Module):
         return (x - self.mean) / self.std
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LayerRow:
     """One row of the network table."""
 
@@ -124,6 +124,12 @@ def _check(kind: str, key: str, rule: Whole | Real, value: object) -> object:
     return value
 
 
+def _no_params(i: int, name: str, kind: str, shape: tuple[int, ...], formula: str) -> LayerRow:
+    """The row of a layer with no parameters and no multiply-accumulates."""
+    return LayerRow(index=i, name=name, type=kind, output_shape=shape, formula=formula, params=0, params_formula="0",
+                    macs=0)  # fmt: skip
+
+
 def _conv_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
     (c, h, w), (o, k, s, p, d) = shape, (q[key] for key in ("out_channels", "kernel", "stride", "padding", "dilation"))
     ah, aw = shapes.conv_axis(h, k, s, p, d), shapes.conv_axis(w, k, s, p, d)
@@ -131,8 +137,10 @@ def _conv_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[
     formula = ah.substituted("H") if h != w or ah != aw else ah.substituted("H,W")
     name = f"Conv2d({c}→{o}, {k}×{k}" + (f", stride {s}" if s > 1 else "") + (f", pad {p}" if p else "") + (
         f", dilation {d}" if d > 1 else "") + ")"  # fmt: skip
-    return LayerRow(i, name, "conv", out, formula, params, f"{o}·({k}·{k}·{c}) + {o} = {_n(params)}",
-                    o * ah.output * aw.output * k * k * c), out  # fmt: skip
+    row = LayerRow(index=i, name=name, type="conv", output_shape=out, formula=formula, params=params,
+                   params_formula=f"{o}·({k}·{k}·{c}) + {o} = {_n(params)}",
+                   macs=o * ah.output * aw.output * k * k * c)  # fmt: skip
+    return row, out
 
 
 def _pool_row(kind: str):
@@ -141,20 +149,23 @@ def _pool_row(kind: str):
         ah, aw = shapes.pool_axis(h, k, s), shapes.pool_axis(w, k, s)
         out = (c, ah.output, aw.output)
         formula = ah.substituted("H") if h != w else ah.substituted("H,W")
-        return LayerRow(i, f"{LAYER_KINDS[kind].title}({k}×{k}, stride {s})", kind, out, formula, 0, "0", 0), out
+        title = f"{LAYER_KINDS[kind].title}({k}×{k}, stride {s})"
+        return _no_params(i, title, kind, out, formula), out
 
     return row
 
 
 def _batchnorm_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
     c = shape[0]
-    return LayerRow(i, f"BatchNorm2d({c})", "batchnorm", shape, "", 2 * c, f"2·{c} = {2 * c}", 0), shape
+    row = LayerRow(index=i, name=f"BatchNorm2d({c})", type="batchnorm", output_shape=shape, formula="",
+                   params=2 * c, params_formula=f"2·{c} = {2 * c}", macs=0)  # fmt: skip
+    return row, shape
 
 
 def _flatten_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
     n = math.prod(shape)
     formula = "·".join(map(str, shape)) + f" = {_n(n)}" if len(shape) == 3 else ""
-    return LayerRow(i, "Flatten", "flatten", (n,), formula, 0, "0", 0), (n,)
+    return _no_params(i, "Flatten", "flatten", (n,), formula), (n,)
 
 
 def _linear_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
@@ -165,13 +176,14 @@ def _linear_row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tupl
         raise SpecError(f"Linear expects {_n(declared)} inputs but receives {_n(n_in)}. "
                         f"Set in_features to {n_in} or leave it automatic.")  # fmt: skip
     params = o * n_in + o
-    return LayerRow(i, f"Linear({_n(n_in)}→{o})", "linear", (o,), "", params, f"{o}·{_n(n_in)} + {o} = {_n(params)}",
-                    o * n_in), (o,)  # fmt: skip
+    row = LayerRow(index=i, name=f"Linear({_n(n_in)}→{o})", type="linear", output_shape=(o,), formula="",
+                   params=params, params_formula=f"{o}·{_n(n_in)} + {o} = {_n(params)}", macs=o * n_in)  # fmt: skip
+    return row, (o,)
 
 
 def _same_shape(kind: str, name: Callable[[dict], str]):
     def row(i: int, q: dict, shape: tuple[int, ...]) -> tuple[LayerRow, tuple[int, ...]]:
-        return LayerRow(i, name(q), kind, shape, "", 0, "0", 0), shape
+        return _no_params(i, name(q), kind, shape, ""), shape
 
     return row
 

@@ -74,7 +74,9 @@ def conv_output_size(
     if span > padded:
         how = f" (dilation {dilation} × ({kernel} − 1) + 1)" if dilation > 1 else ""
         sum_ = f" ({size} + {before} + {after})" if before or after else ""
-        failed = AxisSize(size, kernel, stride, before, after, dilation, (padded - span) // stride + 1, False, False)
+        raw = (padded - span) // stride + 1
+        failed = AxisSize(size=size, kernel=kernel, stride=stride, pad_before=before, pad_after=after,
+                          dilation=dilation, output=raw, ceil_mode=False, pool=False)  # fmt: skip
         raise _empty(
             failed,
             axis,
@@ -135,7 +137,8 @@ def pool_output_size(
     if numerator < 0:
         n = size + 2 * padding - span
         raw = -(-n // stride) + 1 if ceil_mode else n // stride + 1
-        failed = AxisSize(size, kernel, stride, padding, padding, dilation, raw, ceil_mode, True)
+        failed = AxisSize(size=size, kernel=kernel, stride=stride, pad_before=padding, pad_after=padding,
+                          dilation=dilation, output=raw, ceil_mode=ceil_mode, pool=True)  # fmt: skip
         sum_ = f" with its padding ({size} + 2 × {padding})" if padding else ""
         raise _empty(
             failed,
@@ -184,7 +187,7 @@ def check_padding(size: int, before: int, after: int, mode: str, *, axis: str | 
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AxisSize:
     """One axis of one stage: its numbers, its output length and how to write it out."""
 
@@ -271,7 +274,8 @@ def conv_axis(
     """``conv_output_size`` with everything needed to explain it."""
     out = conv_output_size(size, kernel, stride, padding, dilation, axis=axis)
     before, after = _split_padding(padding)
-    return AxisSize(size, kernel, stride, before, after, dilation, out, False, False)
+    return AxisSize(size=size, kernel=kernel, stride=stride, pad_before=before, pad_after=after, dilation=dilation,
+                    output=out, ceil_mode=False, pool=False)  # fmt: skip
 
 
 def pool_axis(
@@ -287,7 +291,8 @@ def pool_axis(
     """``pool_output_size`` with everything needed to explain it."""
     out = pool_output_size(size, kernel, stride, padding, dilation, ceil_mode, axis=axis)
     stride = kernel if stride is None else stride
-    return AxisSize(size, kernel, stride, padding, padding, dilation, out, ceil_mode, True)
+    return AxisSize(size=size, kernel=kernel, stride=stride, pad_before=padding, pad_after=padding, dilation=dilation,
+                    output=out, ceil_mode=ceil_mode, pool=True)  # fmt: skip
 
 
 def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import IN_CI, ROOT, _free_port
+from tests.e2e.browser import IN_CI, ROOT, free_port
 
 RECIPE = ROOT / "deploy" / "replicas"
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -28,7 +28,7 @@ def need_haproxy() -> None:
 def free_ports(n: int) -> int:
     """The first of ``n`` consecutive free loopback ports (up.sh numbers its replicas from one port)."""
     for _ in range(50):
-        first = _free_port()
+        first = free_port()
         with contextlib.ExitStack() as held:
             try:
                 for port in range(first, first + n):

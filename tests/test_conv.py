@@ -16,7 +16,7 @@ from playground.conv import (
     ConvSpec,
     PoolSpec,
     activate,
-    run,
+    run_stages,
 )
 from playground.explain import explain, fmt
 from playground.kernels import PRESET_NAMES, kernel_tensor, parse_kernel, preset_kernel
@@ -27,7 +27,7 @@ NONE, NO_POOL = ActivationSpec(), PoolSpec()
 
 
 def test_sharpen_patch_gives_138_and_reads_as_arithmetic():
-    stages = run(PATCH[None], ConvSpec((preset_kernel("Sharpen"),)), NONE, NO_POOL)
+    stages = run_stages(PATCH[None], ConvSpec((preset_kernel("Sharpen"),)), NONE, NO_POOL)
     assert stages.conv.item() == 138
     cell = explain(stages, 0, 0, 0)
     assert cell.arithmetic() == [
@@ -37,14 +37,14 @@ def test_sharpen_patch_gives_138_and_reads_as_arithmetic():
 
 def test_five_by_five_stride_two_gives_two_by_two():
     x = torch.arange(25.0).reshape(1, 5, 5)
-    stages = run(x, ConvSpec((preset_kernel("Box blur"),), stride=(2, 2)), NONE, NO_POOL)
+    stages = run_stages(x, ConvSpec((preset_kernel("Box blur"),), stride=(2, 2)), NONE, NO_POOL)
     assert stages.conv.shape == (1, 2, 2)
     assert torch.allclose(stages.conv[0], torch.tensor([[6.0, 8.0], [16.0, 18.0]]))
 
 
 def test_four_by_four_max_pool():
     x = torch.tensor([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=torch.float32)[None]
-    stages = run(x, ConvSpec((preset_kernel("Identity", 1),)), NONE, PoolSpec("Max"))
+    stages = run_stages(x, ConvSpec((preset_kernel("Identity", 1),)), NONE, PoolSpec("Max"))
     assert stages.pooled.tolist() == [[[6.0, 8.0], [3.0, 4.0]]]
 
 
@@ -52,15 +52,15 @@ def test_same_padding_keeps_32x32x3_with_12_filters_then_pools_to_16():
     filters = tuple(preset_kernel("Random", 3, seed=i) for i in range(12))
     top, bottom = same_padding(3)
     spec = ConvSpec(filters, per_channel=False, padding=(top, bottom, top, bottom))
-    stages = run(torch.rand(3, 32, 32), spec, ActivationSpec("ReLU"), PoolSpec("Max"))
+    stages = run_stages(torch.rand(3, 32, 32), spec, ActivationSpec("ReLU"), PoolSpec("Max"))
     assert stages.conv.shape == (12, 32, 32) and stages.pooled.shape == (12, 16, 16)
 
 
 def test_28_to_7_shape_table():
     spec = ConvSpec((preset_kernel("Gaussian blur", 5),), padding=(2, 2, 2, 2))
-    stages = run(torch.rand(1, 28, 28), spec, ActivationSpec("ReLU"), PoolSpec("Max"))
+    stages = run_stages(torch.rand(1, 28, 28), spec, ActivationSpec("ReLU"), PoolSpec("Max"))
     assert stages.conv.shape[-2:] == (28, 28) and stages.pooled.shape[-2:] == (14, 14)
-    again = run(stages.pooled, spec, ActivationSpec("ReLU"), PoolSpec("Max"))
+    again = run_stages(stages.pooled, spec, ActivationSpec("ReLU"), PoolSpec("Max"))
     assert again.conv.shape[-2:] == (14, 14) and again.pooled.shape[-2:] == (7, 7)
 
 
@@ -70,7 +70,9 @@ def test_laplacian_relu_maxpool_on_a_photo():
 
     photo = next(n for n in SAMPLES if "photo" in n.lower())
     image = prepare(load_sample(photo), color=False, max_side=128).tensor
-    stages = run(image, ConvSpec((preset_kernel("Laplacian (8-neighbour)"),)), ActivationSpec("ReLU"), PoolSpec("Max"))
+    stages = run_stages(
+        image, ConvSpec((preset_kernel("Laplacian (8-neighbour)"),)), ActivationSpec("ReLU"), PoolSpec("Max")
+    )
     expected = F.max_pool2d(
         F.relu(F.conv2d(image[None], kernel_tensor(preset_kernel("Laplacian (8-neighbour)"))[None, None])), 2
     )
@@ -86,7 +88,7 @@ def test_every_preset_matches_conv2d(name, size):
     x = torch.rand(1, 24, 24) * 255
     if k.shape[0] > 24:
         pytest.skip("kernel larger than image")
-    stages = run(x, ConvSpec((kernel,)), NONE, NO_POOL)
+    stages = run_stages(x, ConvSpec((kernel,)), NONE, NO_POOL)
     assert torch.allclose(stages.conv, F.conv2d(x[None], k[None, None])[0], atol=1e-3)
 
 
@@ -202,7 +204,7 @@ def test_pipeline_matches_torch_modules_and_arithmetic_matches_cells(
     a = ActivationSpec(act, slope=0.1)
     p = PoolSpec(pool_kind, (pool_k, pool_k), (pool_s, pool_s), (pool_p, pool_p), ceil)
     try:
-        stages = run(x, spec, a, p)
+        stages = run_stages(x, spec, a, p)
     except ConfigError as e:
         assert str(e)[0].isupper() and str(e).endswith(".")
         with pytest.raises((RuntimeError, ValueError)):
@@ -238,14 +240,14 @@ def test_impossible_configurations_say_why():
     ]
     for spec, pool, words in cases:
         with pytest.raises(ConfigError, match=words):
-            run(x, spec, NONE, pool)
+            run_stages(x, spec, NONE, pool)
 
 
 def test_uncovered_border_is_reported_in_good_english():
-    stages = run(torch.rand(1, 6, 6), ConvSpec((preset_kernel("Sharpen"),), stride=(2, 2)), NONE, NO_POOL)
+    stages = run_stages(torch.rand(1, 6, 6), ConvSpec((preset_kernel("Sharpen"),), stride=(2, 2)), NONE, NO_POOL)
     assert len(stages.notes) == 2 and "the last padded row is never covered" in stages.notes[0]
     assert "(it is ignored)" in stages.notes[0] and "last padded column is" in stages.notes[1]
-    stages = run(torch.rand(1, 8, 4), ConvSpec((preset_kernel("Sharpen"),), stride=(3, 1)), NONE, NO_POOL)
+    stages = run_stages(torch.rand(1, 8, 4), ConvSpec((preset_kernel("Sharpen"),), stride=(3, 1)), NONE, NO_POOL)
     assert stages.notes == (
         "The stride does not divide evenly: the last 2 padded rows are never covered by a kernel window "
         "(they are ignored).",
@@ -267,11 +269,11 @@ def test_pool_stride_defaults_to_the_pool_size_as_in_pytorch(k):
     assert PoolSpec("Max", (k, k), (1, 1)).stride == (1, 1) and PoolSpec.square("Max", k, 1).stride == (1, 1)
     assert PoolSpec("Max", (k, k)) == PoolSpec("Max", (k, k), (k, k))  # one setting, one value (and one hash)
     x = torch.rand(1, 17, 19)
-    stages = run(x, ConvSpec((preset_kernel("Identity", 1),)), NONE, PoolSpec.square("Max", k))
+    stages = run_stages(x, ConvSpec((preset_kernel("Identity", 1),)), NONE, PoolSpec.square("Max", k))
     assert torch.equal(stages.pooled, module(x[None])[0])
     avg = PoolSpec.square("Average", k, padding=k // 2, ceil_mode=True)
     expected = nn.AvgPool2d(k, padding=k // 2, ceil_mode=True)(x[None])[0]
-    assert torch.equal(run(x, ConvSpec((preset_kernel("Identity", 1),)), NONE, avg).pooled, expected)
+    assert torch.equal(run_stages(x, ConvSpec((preset_kernel("Identity", 1),)), NONE, avg).pooled, expected)
 
 
 def test_huge_kernel_values_are_refused_with_a_sentence():
@@ -291,8 +293,10 @@ def test_a_stage_that_overflows_is_named(weight, pool, stage):
     """Past parse_kernel's bound (a ConvSpec built directly), an overflow is a ConfigError naming the stage."""
     image = torch.full((1, 6, 6), 255.0)
     with pytest.raises(ConfigError, match=f"The {stage} overflowed"):
-        run(image, ConvSpec((((weight,),),)), ActivationSpec("None"), PoolSpec(pool))
-    small = run(image, ConvSpec((((1000.0,),),)), ActivationSpec("None"), PoolSpec(pool))  # the bound: all finite
+        run_stages(image, ConvSpec((((weight,),),)), ActivationSpec("None"), PoolSpec(pool))
+    small = run_stages(
+        image, ConvSpec((((1000.0,),),)), ActivationSpec("None"), PoolSpec(pool)
+    )  # the bound: all finite
     assert torch.isfinite(small.conv).all()
 
 
@@ -300,4 +304,4 @@ def test_the_bias_is_bounded_too():
     image = torch.full((1, 6, 6), 255.0)
     for bias in (1001.0, float("nan"), float("inf")):
         with pytest.raises(ConfigError, match="bias must lie between"):
-            run(image, ConvSpec((((1.0,),),), bias=bias), ActivationSpec("None"), PoolSpec("None"))
+            run_stages(image, ConvSpec((((1.0,),),), bias=bias), ActivationSpec("None"), PoolSpec("None"))

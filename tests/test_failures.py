@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from playground.conv import PAD_MODES, POOLS, ActivationSpec, ConfigError, ConvSpec, PoolSpec, run
+from playground.conv import PAD_MODES, POOLS, ActivationSpec, ConfigError, ConvSpec, PoolSpec, run_stages
 from playground.failures import plural
 from playground.kernels import preset_kernel
 from playground.shapes import SizeError, check_padding, conv_output_size, pool_output_size
@@ -19,7 +19,7 @@ ORDER = ("padding", "convolution", "pooling")
 
 def failure(image, spec, pool=None) -> ConfigError:
     with pytest.raises(ConfigError) as info:
-        run(image, spec, NONE, pool or PoolSpec())
+        run_stages(image, spec, NONE, pool or PoolSpec())
     return info.value
 
 
@@ -73,7 +73,9 @@ def test_five_by_five_grid_at_stride_16_then_pooling_blames_the_pooling_with_one
 
 def test_ceil_mode_fails_with_ceiling_brackets():
     # ceil_mode lets a window hang over the end: a 5-wide window on the 4-wide convolution output still fits ...
-    fits = run(torch.rand(1, 6, 6), ConvSpec((ones(3, 3),)), NONE, PoolSpec("Average", (2, 5), (2, 2), ceil_mode=True))
+    fits = run_stages(
+        torch.rand(1, 6, 6), ConvSpec((ones(3, 3),)), NONE, PoolSpec("Average", (2, 5), (2, 2), ceil_mode=True)
+    )
     assert fits.pooled.shape[-1] == F.avg_pool2d(torch.rand(1, 1, 4, 4), (2, 5), 2, ceil_mode=True).shape[-1] == 1
     # ... a 7-wide one does not: ⌈(4 − 7) / 2⌉ + 1 = 0.
     e = failure(torch.rand(1, 6, 6), ConvSpec((ones(3, 3),)), PoolSpec("Average", (2, 7), (2, 2), ceil_mode=True))
@@ -205,7 +207,7 @@ def test_stage_and_axis_are_where_pytorch_refuses(
     spec = ConvSpec(tuple(ones(h, w) for h, w in sizes), False, stride, padding, mode, dilation)
     pool = PoolSpec(kind, pool_k, pool_s, pool_p, ceil)
     try:
-        stages = run(x[0].float(), spec, NONE, pool)
+        stages = run_stages(x[0].float(), spec, NONE, pool)
     except ConfigError as e:
         event(f"{e.stage}, {e.axis}")
         assert e.stage in ORDER and str(e)[0].isupper() and str(e).endswith(".")

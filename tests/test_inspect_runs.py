@@ -14,7 +14,7 @@ from tests.test_runs import wait_for
 @pytest.fixture
 def trained(fake_data, tmp_path, monkeypatch):
     """A finished run of owner "me" in the manager the pages use."""
-    from ui.training import dataset
+    from ui.server import dataset
 
     manager = RunManager(max_concurrent=1, runs_dir=tmp_path)
     serve(monkeypatch, manager)

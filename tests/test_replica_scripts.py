@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import _free_port
+from tests.e2e.browser import free_port
 from tests.proctree import descendants, process, wait_all_gone
 from tests.replica_recipe import HAPROXY, RECIPE, free_ports, need_haproxy
 
@@ -35,7 +35,7 @@ def env(tmp_path):
     ray = tmp_path / "ray"
     ray.write_text(FAKE_RAY)
     ray.chmod(0o755)
-    env = {**os.environ, "REPLICAS_STATE_DIR": str(tmp_path / "state"), "REPLICAS_PROXY_PORT": str(_free_port()),
+    env = {**os.environ, "REPLICAS_STATE_DIR": str(tmp_path / "state"), "REPLICAS_PROXY_PORT": str(free_port()),
            "REPLICAS_FIRST_PORT": str(free_ports(1)), "STREAMLIT": str(Path(sys.executable).with_name("streamlit")),
            "HAPROXY": HAPROXY, "RAY": str(ray), "REPLICAS_RAY_PORT": "7391", "FAKE_RAY_LOG": str(tmp_path / "ray.log"),
            "PLAYGROUND_RUNS_DIR": str(tmp_path / "runs"), "PLAYGROUND_KEEP_RUNS": "7"}  # fmt: skip

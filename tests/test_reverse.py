@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from playground.conv import PAD_MODES, ActivationSpec, ConfigError, ConvSpec, PoolSpec, run
+from playground.conv import PAD_MODES, ActivationSpec, ConfigError, ConvSpec, PoolSpec, run_stages
 from playground.reverse import padded_sources, reach_from_input, reach_from_padded, windows_holding
 from playground.shapes import conv_axis
 
@@ -24,14 +24,14 @@ def cells(changed: torch.Tensor) -> list[tuple[int, int]]:
 
 def test_five_by_five_worked_by_hand():
     x = torch.rand(1, 5, 5)
-    stages = run(x, ConvSpec((ones(3, 3),)), NONE, PoolSpec())
+    stages = run_stages(x, ConvSpec((ones(3, 3),)), NONE, PoolSpec())
     assert reach_from_input(stages, 2, 2).conv == [(r, c) for r in range(3) for c in range(3)]  # the centre: all 9
     assert reach_from_input(stages, 0, 0).conv == [(0, 0)]  # a corner: only the first window
     assert reach_from_input(stages, 0, 3).conv == [(0, 1), (0, 2)]
-    strided = run(x, ConvSpec((ones(3, 3),), stride=(2, 2)), NONE, PoolSpec())  # windows start at 0 and 2
+    strided = run_stages(x, ConvSpec((ones(3, 3),), stride=(2, 2)), NONE, PoolSpec())  # windows start at 0 and 2
     assert reach_from_input(strided, 1, 1).conv == [(0, 0)]
     assert reach_from_input(strided, 2, 2).conv == [(0, 0), (0, 1), (1, 0), (1, 1)]
-    dilated = run(x, ConvSpec((ones(2, 2),), dilation=(2, 2)), NONE, PoolSpec())  # taps 0 and 2: 3×3 output
+    dilated = run_stages(x, ConvSpec((ones(2, 2),), dilation=(2, 2)), NONE, PoolSpec())  # taps 0 and 2: 3×3 output
     assert reach_from_input(dilated, 2, 1).conv == [(0, 1), (2, 1)]
 
 
@@ -41,7 +41,7 @@ def test_reflect_padding_copies_a_border_pixel():
     assert padded_sources(4, 1, 2, "zeros") == [-1, 0, 1, 2, 3, -1, -1]
     assert padded_sources(3, 2, 2, "circular") == [1, 2, 0, 1, 2, 0, 1]
     assert padded_sources(3, 2, 1, "replicate") == [0, 0, 0, 1, 2, 2]
-    stages = run(
+    stages = run_stages(
         torch.rand(1, 1, 4), ConvSpec((ones(1, 2),), padding=(0, 0, 1, 1), padding_mode="reflect"), NONE, PoolSpec()
     )
     reach = reach_from_input(stages, 0, 1)
@@ -50,15 +50,15 @@ def test_reflect_padding_copies_a_border_pixel():
 
 
 def test_pooling_and_the_uncovered_border():
-    stages = run(torch.rand(1, 6, 6), ConvSpec((ones(1, 1),)), NONE, PoolSpec("Max"))
+    stages = run_stages(torch.rand(1, 6, 6), ConvSpec((ones(1, 1),)), NONE, PoolSpec("Max"))
     assert reach_from_input(stages, 3, 4).pooled == [(1, 2)]
-    odd = run(torch.rand(1, 6, 6), ConvSpec((ones(3, 3),), stride=(2, 2)), NONE, PoolSpec())
+    odd = run_stages(torch.rand(1, 6, 6), ConvSpec((ones(3, 3),), stride=(2, 2)), NONE, PoolSpec())
     reach = reach_from_input(odd, 5, 0)  # row 5 is never covered at stride 2
     assert reach.conv == [] and reach.conv_rows == reach.conv_cols == ()
 
 
 def test_out_of_range_pixels_raise():
-    stages = run(torch.rand(1, 4, 4), ConvSpec((ones(3, 3),), padding=(1, 1, 1, 1)), NONE, PoolSpec())
+    stages = run_stages(torch.rand(1, 4, 4), ConvSpec((ones(3, 3),), padding=(1, 1, 1, 1)), NONE, PoolSpec())
     reach_from_padded(stages, 5, 5)
     with pytest.raises(IndexError):
         reach_from_input(stages, 4, 0)
@@ -132,7 +132,7 @@ def test_reach_is_what_a_perturbation_changes(
     pool = PoolSpec("Average" if pooling else "None", pool_k, pool_s, pool_p, ceil)
     x = torch.rand(1, 2, *hw, dtype=torch.float64)
     try:
-        stages = run(x[0].float(), spec, NONE, pool)
+        stages = run_stages(x[0].float(), spec, NONE, pool)
     except ConfigError:
         assume(False)
     space = stages.padded.shape[1:] if in_padded else hw
@@ -146,6 +146,8 @@ def test_reach_is_what_a_perturbation_changes(
         assert reach.pooled == changed
     if not pooling:
         assert reach.pooled == []
-    max_pooled = run(x[0].float(), spec, NONE, PoolSpec("Max", pool_k, pool_s, pool_p, ceil)) if pooling else None
+    max_pooled = (
+        run_stages(x[0].float(), spec, NONE, PoolSpec("Max", pool_k, pool_s, pool_p, ceil)) if pooling else None
+    )
     if max_pooled is not None:  # the reach is structural: the pooling kind does not matter
         assert reach_from_input(max_pooled, 0, 0) == reach_from_input(stages, 0, 0)

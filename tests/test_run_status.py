@@ -16,13 +16,11 @@ HISTORY = {"step": [1, 2, 3], "loss": [2.3, 2.0, 1.8], "eval_step": [3], "test_l
 
 
 def serve(monkeypatch, manager) -> None:
-    """Make the pages use ``manager``: ui.training's and ui.inspect's own name for it (each module imports it by
-    name, so patching one would leave the other, and a module first imported during the patch would keep it)."""
-    import ui.inspect
-    import ui.training
+    """Make the pages use ``manager``: the pages import ``ui.server.run_manager`` on each run and ``ui.inspect``
+    calls it through the module, so this one patch reaches every caller."""
+    import ui.server
 
-    monkeypatch.setattr(ui.training, "run_manager", lambda: manager)
-    monkeypatch.setattr(ui.inspect, "run_manager", lambda: manager)
+    monkeypatch.setattr(ui.server, "run_manager", lambda: manager)
 
 
 class FakeRun:
@@ -135,7 +133,7 @@ def wait_until(at, predicate, timeout=60.0) -> bool:
 
 def test_cancel_while_queued_removes_the_run_from_the_queue(fake_data, manager):
     """A queued run's button reads Cancel (not Stop), and takes the run out of the queue."""
-    from ui.training import dataset
+    from ui.server import dataset
 
     other = manager.submit("someone else", PRESETS["Tiny (fast demo)"], TrainConfig(epochs=100, batch_size=32),
                            dataset())  # fmt: skip

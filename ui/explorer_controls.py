@@ -18,11 +18,11 @@ from playground.figures import activation_figure
 from playground.stepping import SCOPES
 from ui.charts import chart
 from ui.image_input import GRID_SIDES, SOURCES, grid_values
+from ui.keys import EXPLORER, KEEP
 from ui.matrix_editor import matrix_editor
 from ui.params import Field, choice, flag, integer, items, matrix, number, one, optional, pair, values_of
 
-P = "cx"  # session-state prefix of this page
-KEEP = "session"  # every widget keeps its value across page switches
+P = EXPLORER.prefix
 PADDING_SHORTCUTS = ("valid", "same", "full", "custom")
 RESOLUTIONS = (16, 28, 32, 64, 128, 256, 512)
 CHANNEL_MODES = ("Same kernel on each channel", "One filter over all channels")

@@ -12,9 +12,10 @@ import torch
 from playground.conv import ConfigError, Stages
 from playground.explain import CellExplanation, fmt
 from ui.explorer_controls import Settings
+from ui.keys import EXPLORER
 from ui.pictures import map_picture, rgb_picture, show_picture
 
-P = "cx"
+P = EXPLORER.prefix
 
 
 def shape_text(t: torch.Tensor) -> str:

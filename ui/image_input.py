@@ -17,16 +17,16 @@ import torch
 from PIL import Image
 
 from playground import images, samples
-from playground.bounded_cache import BoundedCache
 from playground.limits import MAX_UPLOAD_MB
+from ui.keys import KEEP
 from ui.matrix_editor import matrix_editor
-from ui.state import browser_id, browser_store
+from ui.server import browser_store, decoded_uploads
+from ui.state import browser_id
 from ui.text import plain
 
 SOURCES = ("Sample", "Draw", "Upload", "Camera", "Number grid")
 GRID_SIDES = (5, 12)
 CANVAS = 280  # the drawing square, in pixels
-KEEP = "session"
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,14 +44,8 @@ def grid_values(n: int, seed: int) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(v) for v in row) for row in torch.randint(0, 10, (n, n), generator=g).tolist())
 
 
-@st.cache_resource
-def _decoded() -> BoundedCache[Image.Image]:
-    """Decoded uploads for every session, by content, bounded by bytes and age (one object each, never copied)."""
-    return BoundedCache(images.CACHE_BYTES, images.CACHE_SECONDS, size=images.decoded_bytes)
-
-
 def _decode(data: bytes) -> Image.Image:
-    return _decoded().get(hashlib.sha256(data).digest(), lambda: images.load_image(data))
+    return decoded_uploads().get(hashlib.sha256(data).digest(), lambda: images.load_image(data))
 
 
 def _from_bytes(data: bytes, label: str, prefix: str) -> Chosen | None:
@@ -79,7 +73,7 @@ def _clear_drawing(prefix: str) -> None:
     st.session_state[f"{prefix}_canvas_gen"] = st.session_state.get(f"{prefix}_canvas_gen", 0) + 1
 
 
-def _canvas(prefix: str) -> Chosen:
+def _drawn_image(prefix: str) -> Chosen:
     """The drawing square. What was drawn before (on another page, before a reload) is its background."""
     from streamlit_drawable_canvas import st_canvas  # imported here: it needs a running Streamlit app
 
@@ -161,7 +155,7 @@ def image_input(prefix: str) -> Chosen | None:
         name = st.selectbox("Sample", list(samples.SAMPLES), key=f"{prefix}_sample", persist_state=KEEP)
         chosen = Chosen(name, picture=samples.load_sample(name))
     elif source == "Draw":
-        chosen = _canvas(prefix)
+        chosen = _drawn_image(prefix)
     elif source in ("Upload", "Camera"):
         if source == "Upload":
             up = st.file_uploader(f"Upload an image (PNG, JPEG, GIF, WebP, BMP, TIFF; up to {MAX_UPLOAD_MB} MB)",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -15,15 +14,15 @@ from playground.limits import MAX_UPLOAD_MB
 from playground.predict import prepare_for_model
 from playground.sandbox import EvaluationRefused, evaluate_apart
 from playground.train_figures import confusion_figure, grid_figure
+from ui import server
 from ui.common import ROOT
 from ui.image_input import SOURCES, grid_values, image_input
+from ui.keys import INSPECT, KEEP
 from ui.params import choice, flag, integer, one
 from ui.state import browser_id
 from ui.text import plain
-from ui.training import run_manager
 
-P = "mi"
-KEEP = "session"
+P = INSPECT.prefix
 MODELS = ("This browser's latest run", "Bundled pretrained model", "Upload a checkpoint")
 MODEL_SLUGS = ("run", "pretrained", "upload")
 INPUTS = ("A test image", "My own image")
@@ -39,11 +38,6 @@ DEFAULTS = {f"{P}_img_sample": "Shapes", f"{P}_img_brush": 14, f"{P}_img_grid": 
 PRETRAINED = ROOT / "assets" / "pretrained" / "model.pt"
 
 
-@st.cache_resource(show_spinner=False)
-def _pretrained(path: Path) -> Checkpoint:
-    return load_checkpoint(path.read_bytes())
-
-
 @st.cache_resource(max_entries=8, show_spinner=False)  # one object per file: test_evaluation's key stays the same
 def _uploaded(data: bytes) -> Checkpoint:
     return load_checkpoint(data)
@@ -51,7 +45,7 @@ def _uploaded(data: bytes) -> Checkpoint:
 
 def choose_model() -> tuple[str, Checkpoint, str] | None:
     """This browser's latest run, the bundled pretrained model, or an uploaded checkpoint; with a stable cache key."""
-    every = run_manager().runs_for(browser_id())
+    every = server.run_manager().runs_for(browser_id())
     runs = [r for r in every if r.has_model]
     options = list(MODELS) if runs else list(MODELS[1:])
     ss = st.session_state
@@ -66,7 +60,7 @@ def choose_model() -> tuple[str, Checkpoint, str] | None:
             return None
         return f"run {every.index(run) + 1} of this browser", ckpt, run.cache_key
     if source == MODELS[1]:
-        return "the bundled pretrained model", _pretrained(PRETRAINED), "pretrained"
+        return "the bundled pretrained model", server.pretrained(PRETRAINED), "pretrained"
     up = st.file_uploader(f"A .pt checkpoint saved by CNN Playground (up to {MAX_UPLOAD_MB} MB)", type=["pt", "pth"],
                           key=f"{P}_upload")  # fmt: skip
     if up is None:

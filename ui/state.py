@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from ui.keys import PAGES
 from ui.params import Field, decode, encode
+from ui.server import browser_store
 from ui.text import plain
 
 COOKIE = "cnn_playground_browser"
@@ -123,7 +122,6 @@ export default function (component) {
 }
 """,
 )
-PATHS = {"explorer": "/Convolution_explorer", "studio": "/Training_studio", "inspect": "/Inspect_model"}
 
 
 def publish(page: str, fields: Sequence[Field], in_fragment: bool = False) -> None:
@@ -141,7 +139,7 @@ def publish(page: str, fields: Sequence[Field], in_fragment: bool = False) -> No
     where = st.container if in_fragment else st.sidebar.container  # a fragment may only draw in its own place
     suffix = "_fragment" if in_fragment else ""
     with where(key=f"cnnpg_hidden_url_{page}{suffix}"):  # hidden by ui.common's style
-        _replace_url(data={"query": urlencode(query), "path": PATHS[page]}, key=f"_url_writer_{page}{suffix}")
+        _replace_url(data={"query": urlencode(query), "path": PAGES[page].path}, key=f"_url_writer_{page}{suffix}")
 
 
 def notice(page: str) -> None:
@@ -190,37 +188,3 @@ def link_note(page: str, extra: str = "") -> None:
     with st.container(key=f"{page}_copy_link"):
         _copy_link(key=f"_copy_link_{page}")
     st.caption("The link reopens these settings in any browser. " + extra)
-
-
-class BrowserStore:
-    """Small values per browser that must survive a reload (a drawing), bounded in browsers and bytes.
-
-    Shared by every session of the server (held by ``st.cache_resource``), so locked; the oldest
-    browser's values go first.
-    """
-
-    def __init__(self, max_browsers: int = 300, max_bytes: int = 100_000):
-        self.max_browsers, self.max_bytes = max_browsers, max_bytes
-        self._lock = threading.Lock()
-        self._data: OrderedDict[str, dict] = OrderedDict()
-
-    def get(self, browser: str, key: str, default=None):
-        with self._lock:
-            return self._data.get(browser, {}).get(key, (None, default))[1]
-
-    def put(self, browser: str, key: str, value, size: int) -> bool:
-        """Keep ``value`` (about ``size`` bytes) for ``browser``; False when it is too large to keep."""
-        if size > self.max_bytes:
-            return False
-        with self._lock:
-            entry = self._data.setdefault(browser, {})
-            entry[key] = (time.time(), value)
-            self._data.move_to_end(browser)
-            while len(self._data) > self.max_browsers:
-                self._data.popitem(last=False)
-        return True
-
-
-@st.cache_resource
-def browser_store() -> BrowserStore:
-    return BrowserStore()

@@ -17,11 +17,11 @@ from playground.reverse import reach_from_input
 from playground.stepping import SCOPES, play_order
 from ui.explorer_controls import FIELDS
 from ui.explorer_views import arithmetic
+from ui.keys import EXPLORER, KEEP
 from ui.pictures import WIDTH, cell_picture, legend_picture, map_picture, rgb_picture, show_picture, zoom_picture
 from ui.state import publish
 
-P = "cx"
-KEEP = "session"
+P = EXPLORER.prefix
 CLICKABLE = {"displayModeBar": False}
 SPEEDS = {"slow (1 s)": 1.0, "medium (0.5 s)": 0.5, "fast (0.25 s)": 0.25}
 SCOPE_WORDS = {"window": "the 7×7 window", "rows": "down this column", "map": "across the map"}

@@ -12,19 +12,17 @@ from PIL import Image
 
 from playground import models
 from playground.budget import training_estimate
-from playground.data import CLASSES, DataNotFound, FashionMNIST, load_fashion_mnist
+from playground.data import CLASSES, FashionMNIST
 from playground.presets import CLASSROOM
-from playground.processes import read_apart
-from playground.runs import RunManager
 from playground.settings import Settings, SettingsError, current
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_precision
 from playground.train_figures import curves_figure
+from ui.keys import KEEP, STUDIO
 from ui.layer_table import COLUMNS, PARAM_COLUMNS, apply_edits, layers_of, rows_of
 from ui.network_text import layers_text, parse_layers
 from ui.params import Codec, Field, choice, flag, integer, number, one, slug
 
-P = "ts"
-KEEP = "session"
+P = STUDIO.prefix
 PRESET_SLUGS = {name: slug(name) for name in models.PRESETS}
 BATCHES = (32, 64, 128, 256, 512, 1024)
 SIZES = (1000, 5000, 10000, 30000, 60000)
@@ -92,34 +90,6 @@ def server_settings() -> Settings:
 
 
 FIELDS = fields(Settings())  # the studio's fields under the default settings
-
-
-@st.cache_resource(show_spinner="Loading FashionMNIST into memory (once per server)…")
-def _load(download: bool) -> FashionMNIST:
-    return load_fashion_mnist(download=download, read=read_apart)  # torchvision reads it, outside the server
-
-
-def dataset() -> FashionMNIST | None:
-    """The shared dataset, or None after telling the user exactly how to get it (with a download button)."""
-    try:
-        return _load(False)
-    except DataNotFound as e:
-        st.error(str(e))
-        if st.button("Download FashionMNIST (30 MB, needs internet)", key=f"{P}_download"):
-            try:
-                with st.spinner("Downloading with torchvision…"):
-                    data = _load(True)
-                st.rerun()
-                return data
-            except DataNotFound as e2:
-                st.error(f"The download did not work. {e2}")
-        return None
-
-
-@st.cache_resource
-def run_manager() -> RunManager:
-    """One per server, set by the PLAYGROUND_* variables (PLAYGROUND_MAX_RUNS runs at once, PLAYGROUND_RUNS_DIR …)."""
-    return RunManager.from_settings()
 
 
 def current_spec() -> dict:

@@ -7,7 +7,7 @@ import re
 
 from PIL import Image
 
-from tests.e2e.conftest import shot, wait_idle
+from tests.e2e.browser import shot, wait_idle
 
 CONV_CAPTION = "[data-testid='stCaptionContainer']"
 
@@ -114,7 +114,7 @@ def test_click_an_output_cell_shows_its_arithmetic(page, app_server, console_err
 
 def test_take_a_webcam_photo(browser_type, app_server):
     """Chromium's fake camera (a moving test pattern) stands in for a webcam."""
-    from tests.e2e.conftest import ARGS, CHROMIUM
+    from tests.e2e.browser import ARGS, CHROMIUM
 
     fake_camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
     browser = browser_type.launch(executable_path=CHROMIUM, headless=True, args=ARGS + fake_camera)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import LOGS, _free_port, _need_chromium, shot, wait_idle
+from tests.e2e.browser import LOGS, free_port, need_chromium, shot, wait_idle
 from tests.e2e.test_run_faults_browser import EPOCH_NOW, no_traceback
 from tests.fakedata import write_fake_fashion_mnist
 from tests.proctree import descendants, process, wait_all_gone
@@ -55,15 +55,15 @@ class Recipe:
 
 def start_recipe(tmp_path, *flags: str):
     """up.sh 2 (with ``flags``) on free ports and fake data; yields the Recipe, and down.sh after."""
-    _need_chromium()
+    need_chromium()
     need_haproxy()
     data = write_fake_fashion_mnist(tmp_path / "data", n_train=3000, n_test=500)
-    state, proxy = tmp_path / "state", _free_port()
+    state, proxy = tmp_path / "state", free_port()
     env = {**os.environ, "REPLICAS_STATE_DIR": str(state), "REPLICAS_PROXY_PORT": str(proxy),
            "REPLICAS_FIRST_PORT": str(free_ports(2)), "STREAMLIT": str(Path(sys.executable).with_name("streamlit")),
            "HAPROXY": HAPROXY, "PLAYGROUND_DATA_DIR": str(data), "PLAYGROUND_RUNS_DIR": str(tmp_path / "runs"),
            "RAY": str(Path(sys.executable).with_name("ray")),
-           "REPLICAS_RAY_PORT": str(_free_port())}  # an ephemeral port: outside Ray's worker range  # fmt: skip
+           "REPLICAS_RAY_PORT": str(free_port())}  # an ephemeral port: outside Ray's worker range  # fmt: skip
     LOGS.extend([state / "replica-r1.log", state / "replica-r2.log", state / "haproxy.log", state / "ray.log"])
     up = subprocess.run([RECIPE / "up.sh", "2", *flags], env=env, capture_output=True, text=True, timeout=240)
     recipe = Recipe(f"http://127.0.0.1:{proxy}", state, env)

@@ -11,7 +11,7 @@ import signal
 import pytest
 
 from playground.runs import RunManager, Status
-from tests.e2e.conftest import _need_chromium, shot, start_server, stop_server, wait_idle
+from tests.e2e.browser import need_chromium, shot, start_server, stop_server, wait_idle
 from tests.fakedata import write_fake_fashion_mnist
 from tests.proctree import descendants, wait_all_gone
 
@@ -24,7 +24,7 @@ EPOCH_NOW = (
 
 @pytest.fixture
 def server(tmp_path):
-    _need_chromium()
+    need_chromium()
     root = write_fake_fashion_mnist(tmp_path / "data", n_train=3000, n_test=500)
     runs = tmp_path / "runs"
     proc, url = start_server(env={"PLAYGROUND_DATA_DIR": str(root), "PLAYGROUND_RUNS_DIR": str(runs)})
@@ -105,7 +105,7 @@ def test_a_server_killed_mid_run_leaves_no_process_and_its_run_comes_back_interr
 
 def test_a_server_restart_brings_the_run_back_as_interrupted_in_the_same_browser(page, tmp_path):
     """Issue 11: SIGTERM the server mid-run and start it again: the open tab shows the run as interrupted."""
-    _need_chromium()
+    need_chromium()
     root = write_fake_fashion_mnist(tmp_path / "data", n_train=3000, n_test=500)
     env = {"PLAYGROUND_DATA_DIR": str(root), "PLAYGROUND_RUNS_DIR": str(tmp_path / "runs")}
     proc, url = start_server(env=env)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import _need_chromium, shot, start_server, stop_server, wait_idle
+from tests.e2e.browser import need_chromium, shot, start_server, stop_server, wait_idle
 from tests.fakedata import write_fake_fashion_mnist
 
 SIZES = ((1024, 768), (1280, 800), (1920, 1080))
@@ -18,7 +18,7 @@ PAGES = {  # path, and something the page shows once it has run
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    _need_chromium()
+    need_chromium()
     root = write_fake_fashion_mnist(tmp_path_factory.mktemp("data"), n_train=600, n_test=200)
     proc, url = start_server(env={"PLAYGROUND_DATA_DIR": str(root)})
     yield url

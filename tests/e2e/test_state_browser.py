@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
-from tests.e2e.conftest import shot, wait_idle
+from tests.e2e.browser import shot, wait_idle
 from tests.e2e.widgets import (
     choose,
     chosen,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import shot, wait_idle
+from tests.e2e.browser import shot, wait_idle
 
 # How far (in epochs) the run is, as the live picture's caption says.
 EPOCH_NOW = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import wait_idle
+from tests.e2e.browser import wait_idle
 
 
 def _by_label(page, css: str, label: str):

@@ -1,0 +1,98 @@
+"""What every session of this server shares, made once per server by ``st.cache_resource``.
+
+The dataset, the run manager, each browser's small stored values, the decoded uploads and the bundled
+pretrained model. Shared by every user: never modify what these return (the stores lock their own changes).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import streamlit as st
+from PIL import Image
+
+from playground import images
+from playground.bounded_cache import BoundedCache
+from playground.checkpoints import Checkpoint, load_checkpoint
+from playground.data import DataNotFound, FashionMNIST, load_fashion_mnist
+from playground.processes import read_apart
+from playground.runs import RunManager
+from ui.keys import STUDIO
+
+
+@st.cache_resource(show_spinner="Loading FashionMNIST into memory (once per server)…")
+def _load(download: bool) -> FashionMNIST:
+    return load_fashion_mnist(download=download, read=read_apart)  # torchvision reads it, outside the server
+
+
+def dataset() -> FashionMNIST | None:
+    """The shared dataset, or None after telling the user exactly how to get it (with a download button)."""
+    try:
+        return _load(False)
+    except DataNotFound as e:
+        st.error(str(e))
+        if st.button("Download FashionMNIST (30 MB, needs internet)", key=f"{STUDIO.prefix}_download"):
+            try:
+                with st.spinner("Downloading with torchvision…"):
+                    data = _load(True)
+                st.rerun()
+                return data
+            except DataNotFound as e2:
+                st.error(f"The download did not work. {e2}")
+        return None
+
+
+@st.cache_resource
+def run_manager() -> RunManager:
+    """One per server, set by the PLAYGROUND_* variables (PLAYGROUND_MAX_RUNS runs at once, PLAYGROUND_RUNS_DIR …)."""
+    return RunManager.from_settings()
+
+
+class BrowserStore:
+    """Small values per browser that must survive a reload (a drawing), bounded in browsers and bytes.
+
+    Shared by every session of the server (held by ``st.cache_resource``), so locked; the oldest
+    browser's values go first.
+    """
+
+    def __init__(self, max_browsers: int = 300, max_bytes: int = 100_000):
+        self.max_browsers, self.max_bytes = max_browsers, max_bytes
+        self._lock = threading.Lock()
+        self._data: OrderedDict[str, dict] = OrderedDict()
+
+    def get(self, browser: str, key: str, default=None):
+        with self._lock:
+            return self._data.get(browser, {}).get(key, (None, default))[1]
+
+    def put(self, browser: str, key: str, value, size: int) -> bool:
+        """Keep ``value`` (about ``size`` bytes) for ``browser``; False when it is too large to keep."""
+        if size > self.max_bytes:
+            return False
+        with self._lock:
+            entry = self._data.setdefault(browser, {})
+            entry[key] = (time.time(), value)
+            self._data.move_to_end(browser)
+            while len(self._data) > self.max_browsers:
+                self._data.popitem(last=False)
+        return True
+
+
+@st.cache_resource
+def browser_store() -> BrowserStore:
+    """Each browser's last page settings and drawing (``ui.state``, ``ui.image_input``)."""
+    return BrowserStore()
+
+
+@st.cache_resource
+def decoded_uploads() -> BoundedCache[Image.Image]:
+    """Decoded uploads for every session, by content, bounded by bytes and age (one object each, never copied)."""
+    return BoundedCache(images.CACHE_BYTES, images.CACHE_SECONDS, size=images.decoded_bytes)
+
+
+@st.cache_resource(show_spinner=False)
+def pretrained(path: Path) -> Checkpoint:
+    """The bundled pretrained model at ``path``, read once per server."""
+    return load_checkpoint(path.read_bytes())
