@@ -5,7 +5,7 @@ import streamlit as st
 from playground.data import CLASSES
 from playground.evaluate import Evaluation
 from playground.figures import map_figure
-from playground.models import feature_maps
+from playground.models import feature_maps, summarize
 from playground.predict import probabilities
 from playground.train_figures import grid_figure, probabilities_figure
 from ui.charts import chart
@@ -38,7 +38,7 @@ name, ckpt, key = chosen
 model = ckpt.model()
 st.caption(
     f"Inspecting {plain(name)}: {plain(ckpt.spec.get('name', 'network'))}, "
-    f"{sum(p.numel() for p in model.parameters()):,} parameters."
+    f"{summarize(ckpt.spec).total_params:,} parameters."
 )
 download_button(name, ckpt)
 

@@ -45,3 +45,28 @@ def test_the_test_set_is_evaluated_once_per_run_across_reruns_and_forgetting(tra
     again.switch_page("pages/3_Inspect_model.py").run()
     assert not again.exception and any(s.value.startswith("Test accuracy") for s in again.subheader)
     assert len(calls) == 1  # six page runs, two sessions: one evaluation
+
+
+def test_the_page_counts_parameters_and_converts_pixels_as_the_engine_does(trained):
+    """The caption's count is the network table's; the test image reaches the model as training feeds it."""
+    import ui.inspect
+    from playground.evaluate import to_input
+    from playground.models import summarize
+    from ui.server import dataset
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["browser_id"] = "me"
+    at.switch_page("pages/3_Inspect_model.py").run()
+    assert not at.exception, at.exception
+    count = summarize(trained.spec).total_params
+    assert count == sum(p.numel() for p in trained.checkpoint().model().parameters())
+    assert f", {count:,} parameters." in at.caption[0].value
+    seen = []
+    real = ui.inspect.to_input
+    ui.inspect.to_input = lambda images: seen.append(images) or real(images)
+    try:
+        at.number_input(key="mi_idx").set_value(7).run()
+    finally:
+        ui.inspect.to_input = real
+    assert len(seen) == 1 and seen[0].dtype == dataset().test_images.dtype  # uint8 in: the engine divides by 255
+    assert (to_input(seen[0])[0] * 255).round().to(dataset().test_images.dtype).equal(dataset().test_images[7][None])

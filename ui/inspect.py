@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 from playground.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from playground.evaluate import Evaluation
+from playground.evaluate import Evaluation, to_input
 from playground.limits import MAX_UPLOAD_MB
 from playground.predict import prepare_for_model
 from playground.sandbox import EvaluationRefused, evaluate_apart
@@ -108,7 +108,7 @@ def model_input(test_images: torch.Tensor) -> tuple[str, torch.Tensor]:
         last = len(test_images) - 1
         st.session_state[f"{P}_idx"] = min(st.session_state[f"{P}_idx"], last)
         i = st.number_input(f"Test image # (0–{last:,})", 0, last, key=f"{P}_idx", persist_state=KEEP)
-        return f"test image {i}", test_images[i][None].float() / 255.0
+        return f"test image {i}", to_input(test_images[i][None])[0]  # the engine's conversion, as in training
     chosen = image_input(f"{P}_img")
     if chosen is None or chosen.picture is None:
         st.info("Draw, upload or photograph a piece of clothing.")
