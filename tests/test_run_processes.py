@@ -133,7 +133,10 @@ def test_an_ended_run_keeps_no_descriptor_process_or_data(data, tmp_path):
     before = open_descriptors()
     runs = [manager.submit(f"o{i}", TINY, SHORT, data) for i in range(4)]
     assert wait_for(lambda: all(r.status == Status.FINISHED and r._child is None for r in runs), 120)  # relays done
-    assert wait_for(lambda: open_descriptors() == before, 5.0), set(open_descriptors().items()) ^ set(before.items())
+    # Descriptors these runs opened and left open (a number reused for another file counts as new). Ones that
+    # closed meanwhile are not a leak: other tests' objects and threads may finish while these runs train.
+    leaked = lambda: set(open_descriptors().items()) - set(before.items())  # noqa: E731
+    assert wait_for(lambda: not leaked(), 5.0), leaked()
     assert all(r._child is None and r.data is None for r in runs)
     assert not [p for p in descendants(os.getpid()) if p.comm.startswith("cnn-train") and alive(p)]
 
