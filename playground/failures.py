@@ -23,7 +23,7 @@ class Failure:
     """Why a setting cannot be computed, as facts a page can lay out.
 
     Attributes:
-        stage: the failing stage: "padding", "convolution" or "pooling".
+        stage: the failing stage: "padding", "convolution", "pooling" or "transposed convolution".
         axis: "height" or "width", or None when the failure is not along one axis.
         formula: LaTeX with the user's numbers showing the failure (e.g. an output size ≤ 0); "" if none.
         rule: the failing stage's rule in symbols, as LaTeX; "" if none.

@@ -320,3 +320,71 @@ def shortcut_padding(name: str, kernel: int, dilation: int = 1) -> tuple[int, in
     if name == "full":
         return full_padding(kernel, dilation)
     raise ValueError(f"Padding shortcut must be valid, same or full, got {name!r}.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransposedAxis:
+    """One axis of a transposed convolution (``nn.ConvTranspose2d``): its numbers and how to write its rule out.
+
+    Each input cell scatters a copy of the kernel, scaled by the cell, S pixels after the previous one's;
+    the padding P then crops P pixels off each end, and output_padding adds OP at the end.
+    """
+
+    size: int
+    kernel: int
+    stride: int
+    padding: int
+    output_padding: int
+    dilation: int
+    output: int
+
+    def symbolic(self, symbol: str = "W") -> str:
+        return rf"{symbol}_{{out}} = ({symbol} - 1)\cdot S - 2P + D\cdot(F-1) + OP + 1"
+
+    def substituted(self, symbol: str = "W") -> str:
+        """The rule with these numbers, e.g. ``W_out = (7 − 1)·2 − 2·1 + 1·(3 − 1) + 1 + 1 = 14``."""
+        return (rf"{symbol}_{{out}} = ({self.size} - 1)\cdot {self.stride} - 2\cdot {self.padding} + "
+                rf"{self.dilation}\cdot({self.kernel}-1) + {self.output_padding} + 1 = {self.output}")  # fmt: skip
+
+
+def conv_transpose_axis(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: int = 0,
+    output_padding: int = 0,
+    dilation: int = 1,
+    *,
+    axis: str | None = None,
+) -> TransposedAxis:
+    """``nn.ConvTranspose2d``'s output length along one axis, with everything needed to explain it.
+
+    >>> conv_transpose_axis(7, 3, stride=2, padding=1, output_padding=1).output  # 7 → 14: undoes a stride-2 conv
+    14
+
+    Raises:
+        SizeError: output_padding is not smaller than the stride or the dilation (PyTorch's rule: the extra
+            pixels would be a place no kernel copy reaches), or the padding crops the whole output away
+            (stage "transposed convolution").
+        ValueError: an argument is out of range.
+    """
+    for name, value, least in (("input size", size, 1), ("kernel size", kernel, 1), ("stride", stride, 1),
+                               ("padding", padding, 0), ("output padding", output_padding, 0),
+                               ("dilation", dilation, 1)):  # fmt: skip
+        _check_int(name, value, least)
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    found = TransposedAxis(size=size, kernel=kernel, stride=stride, padding=padding, output_padding=output_padding,
+                           dilation=dilation, output=out)  # fmt: skip
+    letter = SYMBOLS[axis]
+    if output_padding >= stride and output_padding >= dilation:
+        why = (f"output padding {output_padding} must be smaller than the stride ({stride}) or the dilation "
+               f"({dilation}), as PyTorch requires: the extra pixels at the end would lie where no copy of the "
+               "kernel reaches")  # fmt: skip
+        fix = f"Use an output padding below {max(stride, dilation)}, or a larger stride."
+        raise SizeError(Failure("transposed convolution", axis, "", found.symbolic(letter), along(axis) + why, fix))
+    if out < 1:
+        raise SizeError(Failure("transposed convolution", axis, found.substituted(letter), found.symbolic(letter),
+                                along(axis) + f"a padding of {padding} crops {plural(2 * padding, 'pixel')} off an "
+                                f"output of only {plural(out + 2 * padding, 'pixel')}, leaving nothing",
+                                "Use less padding, or a larger kernel or stride."))  # fmt: skip
+    return found

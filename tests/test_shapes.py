@@ -142,3 +142,33 @@ def test_first_window_is_the_first_span_that_covers_the_pixel(size, kernel, stri
         starts = [j * axis.stride - axis.pad_before for j in range(axis.output)]
         covering = [j for j, start in enumerate(starts) if start <= i < start + span]
         assert axis.first_window(i) == (covering[0] if covering else None), (axis, i)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(size=st.integers(1, 30), kernel=st.integers(1, 7), stride=st.integers(1, 5), padding=st.integers(0, 8),
+       output_padding=st.integers(0, 5), dilation=st.integers(1, 4))  # fmt: skip
+def test_transposed_conv_size_matches_torch(size, kernel, stride, padding, output_padding, dilation):
+    """Issue 10: the transposed rule, against F.conv_transpose1d over thousands of settings, refusals included."""
+    x, w = torch.ones(1, 1, size), torch.ones(1, 1, kernel)
+    try:
+        want = F.conv_transpose1d(x, w, stride=stride, padding=padding, output_padding=output_padding,
+                                  dilation=dilation).shape[-1]  # fmt: skip
+    except RuntimeError:
+        want = None
+    try:
+        got = shapes.conv_transpose_axis(size, kernel, stride, padding, output_padding, dilation).output
+    except shapes.SizeError as e:
+        assert want is None, (want, e.failure.why)
+        assert e.failure.stage == "transposed convolution" and e.failure.fix
+        return
+    assert got == want
+
+
+def test_transposed_conv_written_out_undoes_a_stride_two_conv():
+    axis = shapes.conv_transpose_axis(7, 3, stride=2, padding=1, output_padding=1, axis="width")
+    assert axis.output == 14 == F.conv_transpose2d(torch.ones(1, 1, 7, 7), torch.ones(1, 1, 3, 3), stride=2, padding=1,
+                                                   output_padding=1).shape[-1]  # fmt: skip
+    assert axis.substituted("W") == r"W_{out} = (7 - 1)\cdot 2 - 2\cdot 1 + 1\cdot(3-1) + 1 + 1 = 14"
+    with pytest.raises(shapes.SizeError) as e:
+        shapes.conv_transpose_axis(7, 3, stride=2, output_padding=2, axis="height")
+    assert e.value.failure.why.startswith("along the height, output padding 2 must be smaller than the stride (2)")
