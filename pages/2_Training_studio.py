@@ -19,6 +19,7 @@ from ui.training import (
     fields,
     hyperparameters,
     network_table,
+    receptive_table,
     samples_grid,
     seed_from_run,
     server_settings,
@@ -56,6 +57,7 @@ network_table(summary)
 if not summary.ok:
     st.error(f"This network cannot be built. {summary.error} Fix that row to train.")
 else:
+    receptive_table(spec, summary)
     sharing_lesson(summary)
 
 st.subheader("2 · Training settings")

@@ -116,3 +116,13 @@ def test_live_curves_are_a_picture_unless_asked_for_the_interactive_chart(fake_d
     at.toggle(key="ts_interactive").set_value(False).run()
     assert at.success and at.get("plotly_chart")  # a finished run always gets the interactive chart
     assert not at.exception
+
+
+def test_the_receptive_fields_of_the_classic_network_are_written_out(fake_data):
+    """Issue 10: each layer's field, jump and start, with the recurrence and the numbers, under the network table."""
+    at = page("2_Training_studio.py")
+    (box,) = [e for e in at.expander if e.label.startswith("Receptive fields")]
+    table = box.markdown[-1].value
+    assert "| 5 | Conv2d(16→32, 5×5, pad 2) | 14×14 px | 2 px | -6 | r = 6 + (5 − 1)·1·2 = 14, j = 2·1 = 2 |" in table
+    assert "| 8 | MaxPool2d(2×2, stride 2) | 16×16 px | 4 px | -6 | r = 14 + (2 − 1)·1·2 = 16, j = 2·2 = 4 |" in table
+    assert "| 9 | Flatten | the whole image |" in table

@@ -10,10 +10,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from playground import models
+from playground import models, receptive
 from playground.budget import training_estimate
 from playground.data import CLASSES, FashionMNIST
 from playground.presets import CLASSROOM
+from playground.receptive import receptive_fields
 from playground.settings import Settings, SettingsError, current
 from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_precision
 from playground.train_figures import curves_figure
@@ -192,6 +193,29 @@ def network_table(summary: models.Summary) -> None:
         lines.append(f"| | training estimate (batch 256, 60,000 images) | | | ~{est.peak_mb:,.0f} MB peak "
                      f"| ~{est.seconds_per_epoch:,.0f} s per epoch |")  # fmt: skip
     st.markdown("\n".join(lines))
+
+
+def receptive_table(spec: dict, summary: models.Summary) -> None:
+    """How much of the image one unit of each layer sees (``playground.receptive``), the rule written out."""
+    with st.expander("Receptive fields: how much of the image one unit of each layer sees"):
+        st.markdown(
+            "Along each axis, a layer of kernel $k$, stride $s$, padding $p$ and dilation $d$ gives "
+            r"$r_{out} = r_{in} + (k-1)\cdot d\cdot j_{in}$ and $j_{out} = j_{in}\cdot s$, starting from the "
+            r"image's pixels ($r = 1$, $j = 1$). Unit 0's field starts $p\cdot j_{in}$ earlier: below 0 is padding."
+        )
+        lines = ["| # | layer | field | jump | unit 0 starts at | rule, with the numbers |", "|" + "---|" * 6]
+        before = receptive.Field(size=1, jump=1, start=0)
+        for row, layer, field in zip(summary.rows, spec["layers"], receptive_fields(spec), strict=True):
+            if field is None:
+                lines.append(f"| {row.index + 1} | {row.name} | the whole image | | | every number sees every pixel |")
+                continue
+            kind, q = models.layer_params(layer)
+            rule = (field.recurrence(q["kernel"], q["stride"], q.get("padding", 0), q.get("dilation", 1), before)
+                    if kind in ("conv", "maxpool", "avgpool") else "unchanged")  # fmt: skip
+            lines.append(f"| {row.index + 1} | {row.name} | {field.size}×{field.size} px | {field.jump} px "
+                         f"| {field.start} | {rule} |")  # fmt: skip
+            before = field
+        st.markdown("\n".join(lines))
 
 
 def sharing_lesson(summary: models.Summary) -> None:
