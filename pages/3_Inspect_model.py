@@ -14,6 +14,7 @@ from ui.inspect import (
     DEFAULTS,
     FIELDS,
     choose_model,
+    decision_view,
     download_button,
     model_figures,
     model_input,
@@ -35,10 +36,10 @@ if chosen is None:
     publish(PAGE, FIELDS)
     st.stop()
 name, ckpt, key = chosen
-model = ckpt.model()
+model, network = ckpt.model(), summarize(ckpt.spec)
 st.caption(
     f"Inspecting {plain(name)}: {plain(ckpt.spec.get('name', 'network'))}, "
-    f"{summarize(ckpt.spec).total_params:,} parameters."
+    f"{network.total_params:,} parameters."
 )
 download_button(name, ckpt)
 
@@ -77,6 +78,7 @@ if data is not None:
     chart(map_figure(x[0] * 255, f"What the model sees: {label}", signed=False, height=300), where=c1,
           key=f"{P}_seen")  # fmt: skip
     chart(probabilities_figure(probabilities(model, x)), where=c2, key=f"{P}_probs")
+    decision_view(model, x, network)
     maps = [(n, t) for n, t in feature_maps(model, x[None]) if t.ndim == 4]
     if not maps:
         st.info("This network has no convolution or pooling layer, so there are no feature maps to show.")

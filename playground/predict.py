@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from PIL import Image
@@ -35,3 +37,38 @@ def probabilities(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     model.eval()
     with torch.inference_mode():
         return torch.softmax(model(x[None]), dim=1)[0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """How a network's last Linear layer and the softmax turn one image's features into its prediction."""
+
+    features: int  # the length of the vector the last Linear layer reads
+    logits: torch.Tensor  # (classes,) scores z
+    probabilities: torch.Tensor  # (classes,) softmax(z)
+    winner: int  # the class with the highest score
+    top: tuple[tuple[int, float, float], ...]  # (feature index, feature value, weight): the winner's largest products
+    rest: float  # the sum of the winner's other products
+    bias: float  # the winner's bias
+
+
+def decision(model: torch.nn.Sequential, x: torch.Tensor, top: int = 5) -> Decision | None:
+    """The last layer's dot product for the winning class and the softmax, for one (1, 28, 28) image.
+
+    None when the network does not end with a Linear layer.
+    """
+    last = model[-1]
+    if not isinstance(last, torch.nn.Linear):
+        return None
+    model.eval()
+    with torch.inference_mode():
+        features = model[:-1](x[None])[0].flatten().double()
+        weight, bias = last.weight.double(), last.bias.double()
+        logits = weight @ features + bias
+        winner = int(logits.argmax())
+        products = weight[winner] * features
+        order = products.abs().argsort(descending=True)[:top].tolist()
+        rest = float(products.sum() - products[order].sum())
+        return Decision(features=len(features), logits=logits.float(), probabilities=torch.softmax(logits, 0).float(),
+                        winner=winner, top=tuple((i, float(features[i]), float(weight[winner, i])) for i in order),
+                        rest=rest, bias=float(bias[winner]))  # fmt: skip

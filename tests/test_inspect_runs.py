@@ -70,3 +70,23 @@ def test_the_page_counts_parameters_and_converts_pixels_as_the_engine_does(train
         ui.inspect.to_input = real
     assert len(seen) == 1 and seen[0].dtype == dataset().test_images.dtype  # uint8 in: the engine divides by 255
     assert (to_input(seen[0])[0] * 255).round().to(dataset().test_images.dtype).equal(dataset().test_images[7][None])
+
+
+def test_flatten_the_last_layer_and_softmax_are_written_out(trained):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["browser_id"] = "me"
+    at.switch_page("pages/3_Inspect_model.py").run()
+    assert not at.exception, at.exception
+    (box,) = [e for e in at.expander if e.label.startswith("From features to a prediction")]
+    text = "\n".join(m.value for m in box.markdown)
+    flatten = next(r for r in summarize_spec(trained.spec).rows if r.type == "flatten")
+    assert f"one vector of {flatten.formula} numbers" in text
+    (code,) = box.code
+    assert code.value.startswith("z = (") and " + bias " in code.value
+    assert "| sum | |" in text and text.count("\n| ") >= 11  # ten classes and the sum
+
+
+def summarize_spec(spec):
+    from playground.models import summarize
+
+    return summarize(spec)

@@ -9,9 +9,12 @@ import streamlit as st
 import torch
 
 from playground.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from playground.data import CLASSES
 from playground.evaluate import Evaluation, to_input
+from playground.explain import fmt
 from playground.limits import MAX_UPLOAD_MB
-from playground.predict import prepare_for_model
+from playground.models import Summary
+from playground.predict import decision, prepare_for_model
 from playground.sandbox import EvaluationRefused, evaluate_apart
 from playground.train_figures import confusion_figure, grid_figure
 from ui import server
@@ -114,3 +117,34 @@ def model_input(test_images: torch.Tensor) -> tuple[str, torch.Tensor]:
         st.info("Draw, upload or photograph a piece of clothing.")
         return "an empty image", torch.zeros(1, 28, 28)
     return chosen.label, prepare_for_model(chosen.picture)
+
+
+def decision_view(model: torch.nn.Sequential, x: torch.Tensor, summary: Summary) -> None:
+    """Flatten, the last layer's dot product for the winning class, and the softmax, written out."""
+    made = decision(model, x)
+    if made is None:
+        return
+    with st.expander("From features to a prediction: flatten, the last layer and softmax, written out"):
+        flat = next((r for r in summary.rows if r.type == "flatten"), None)
+        if flat is not None and flat.formula:
+            st.markdown(f"**Flatten.** The last feature maps become one vector of {flat.formula} numbers.")
+        name, z = CLASSES[made.winner], made.logits[made.winner]
+        terms = " + ".join(f"({fmt(value)} × {fmt(weight)})" for _, value, weight in made.top)
+        more = made.features - len(made.top)
+        rest = f" + [{more:,} more products: {made.rest:.2f}]" if more else ""
+        st.markdown(f"**The last layer, for the winning class ({plain(name)}).** Its score is the dot product of "
+                    f"the {made.features:,} features with the class's {made.features:,} weights, plus a bias "
+                    "(the largest products first):")  # fmt: skip
+        st.code(f"z = {terms}{rest} + bias {made.bias:.2f} = {z:.2f}", language=None, wrap_lines=True)
+        top = float(made.logits.max())
+        shifted = (made.logits.double() - top).exp()  # e^(z − max): the same probabilities, and never overflows
+        st.markdown(r"**Softmax.** $p_k = e^{z_k} / \sum_j e^{z_j}$ turns the scores into probabilities. Subtracting "
+                    f"the highest score ({top:.2f}) from every score first changes nothing and keeps the numbers "
+                    "small:")  # fmt: skip
+        lines = ["| class | score z | e^(z − max) | probability |", "|---|---|---|---|"]
+        for k in made.probabilities.argsort(descending=True).tolist():
+            b = "**" if k == made.winner else ""
+            lines.append(f"| {b}{plain(CLASSES[k])}{b} | {made.logits[k]:.2f} | {shifted[k]:.2f} "
+                         f"| {b}{made.probabilities[k]:.2f}{b} |")  # fmt: skip
+        lines.append(f"| sum | | {float(shifted.sum()):.2f} | 1.00 |")
+        st.markdown("\n".join(lines))
