@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from playground.models import layer_params
+from playground.layers import layer_params
 from playground.presets import DEFAULT_SPEC  # noqa: F401 (the doctest's)
 
 

@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.models import PRESETS
+from playground.models import PRESETS, summarize
 from playground.runs import RunManager, Status
 from playground.train import TrainConfig
 from tests.test_page_training import ROOT
@@ -51,7 +51,6 @@ def test_the_page_counts_parameters_and_converts_pixels_as_the_engine_does(train
     """The caption's count is the network table's; the test image reaches the model as training feeds it."""
     import ui.inspect
     from playground.evaluate import to_input
-    from playground.models import summarize
     from ui.server import dataset
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -79,14 +78,8 @@ def test_flatten_the_last_layer_and_softmax_are_written_out(trained):
     assert not at.exception, at.exception
     (box,) = [e for e in at.expander if e.label.startswith("From features to a prediction")]
     text = "\n".join(m.value for m in box.markdown)
-    flatten = next(r for r in summarize_spec(trained.spec).rows if r.type == "flatten")
+    flatten = next(r for r in summarize(trained.spec).rows if r.type == "flatten")
     assert f"one vector of {flatten.formula} numbers" in text
     (code,) = box.code
     assert code.value.startswith("z = (") and " + bias " in code.value
     assert "| sum | |" in text and text.count("\n| ") >= 11  # ten classes and the sum
-
-
-def summarize_spec(spec):
-    from playground.models import summarize
-
-    return summarize(spec)

@@ -7,10 +7,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from playground.layers import LAYER_KINDS, LAYER_TYPES
 from playground.models import (
     DEFAULT_SPEC,
-    LAYER_KINDS,
-    LAYER_TYPES,
     MEAN,
     PRESETS,
     SpecError,

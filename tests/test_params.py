@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground import colours, models, shapes
+from playground import colours, layers, models, shapes
 from ui import layer_table, network_text, params
 from ui.params import Field, choice, decode, encode, flag, integer, items, matrix, number, one, optional, pair
 
@@ -136,7 +136,7 @@ def test_unreadable_networks_are_refused(bad):
 
 # ---- the layer table: any mix of edits gives layers, never an exception -----------------------------
 
-KINDS = list(models.LAYER_TYPES)
+KINDS = list(layers.LAYER_TYPES)
 cell_value = st.one_of(st.none(), st.floats(-5, 64), st.just(math.nan), st.integers(0, 64))
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from playground.models import LAYER_TYPES
+from playground.layers import LAYER_TYPES
 from ui.params import number_text
 
 MAX_LAYERS = 40

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from playground import models, receptive
+from playground import layers, models, receptive
 from playground.budget import training_estimate
 from playground.data import CLASSES, FashionMNIST
 from playground.presets import CLASSROOM
@@ -164,7 +164,7 @@ def architecture_editor() -> dict:
         args=(editor,),
         column_config={
             "order": st.column_config.NumberColumn(step=0.5, width="small"),
-            "type": st.column_config.SelectboxColumn(options=list(models.LAYER_TYPES), required=True),
+            "type": st.column_config.SelectboxColumn(options=list(layers.LAYER_TYPES), required=True),
             **{c: st.column_config.NumberColumn(format="%g") for c in PARAM_COLUMNS},
             "in": st.column_config.NumberColumn("in", format="%g", help="A Linear layer's inputs; empty: automatic"),
         },
@@ -209,7 +209,7 @@ def receptive_table(spec: dict, summary: models.Summary) -> None:
             if field is None:
                 lines.append(f"| {row.index + 1} | {row.name} | the whole image | | | every number sees every pixel |")
                 continue
-            kind, q = models.layer_params(layer)
+            kind, q = layers.layer_params(layer)
             rule = (field.recurrence(q["kernel"], q["stride"], q.get("padding", 0), q.get("dilation", 1), before)
                     if kind in ("conv", "maxpool", "avgpool") else "unchanged")  # fmt: skip
             lines.append(f"| {row.index + 1} | {row.name} | {field.size}×{field.size} px | {field.jump} px "
