@@ -110,29 +110,57 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("PLAYGROUND_DATA_DIR"), help="real FashionMNIST")
     parser.add_argument("--fake", action="store_true", help="a generated stand-in (60,000 + 10,000 images)")
     parser.add_argument("--max-runs", type=int, default=0, help="PLAYGROUND_MAX_RUNS (0: one per core)")
-    parser.add_argument("--timeout", type=float, default=1200, help="seconds for everything")
+    parser.add_argument("--timeout", type=float, default=1200, help="seconds for each class")
     parser.add_argument("--pause", type=float, default=2.0, help="seconds between page loads while runs train")
+    parser.add_argument("--nice", default="10", help="PLAYGROUND_TRAINING_NICE values, comma-separated: one class "
+                        "each, one after another, side by side in the table (e.g. 0,10)")  # fmt: skip
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= 60 or not 1 <= args.train <= args.sessions:
         parser.error("need 1 ≤ --train ≤ --sessions ≤ 60")
+    try:
+        nices = [int(n) for n in args.nice.split(",")]
+    except ValueError:
+        parser.error("--nice takes whole numbers 0-19, comma-separated")
     if not Path(CHROMIUM).exists():
         print(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
         return 2
-    from playwright.sync_api import sync_playwright
-
-    deadline = time.monotonic() + args.timeout
-    left_ms = lambda: max(1.0, deadline - time.monotonic()) * 1000  # noqa: E731
     work = Path(tempfile.mkdtemp(prefix="cnnpg-bench-classroom-"))
-    runs_dir, tmp_dir = work / "runs", work / "tmp"
-    tmp_dir.mkdir()
     if args.fake or not args.data_dir:
         from tests.fakedata import write_fake_fashion_mnist
 
         data_dir, data_name = write_fake_fashion_mnist(work / "data", 60_000, 10_000), "generated stand-in"
     else:
         data_dir, data_name = Path(args.data_dir), "FashionMNIST"
+    columns, ok = [], True
+    try:
+        for nice in nices:
+            rows, fine = one_class(args, nice, data_dir, data_name, work / f"nice{nice}")
+            columns.append(rows)
+            ok &= fine
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\n`python -m bench.bench_classroom --sessions {args.sessions} --train {args.train} --pause {args.pause} "
+          f"--nice {args.nice}`, {time.strftime('%Y-%m-%d')}, load average at the end {os.getloadavg()[0]:.1f}\n")
+    print("| measure | " + " | ".join(f"one server, PLAYGROUND_TRAINING_NICE={n}" for n in nices) + " |")
+    print("|---" * (len(nices) + 1) + "|")
+    for i, (name, _) in enumerate(columns[0]):
+        print(f"| {name} | " + " | ".join(rows[i][1] for rows in columns) + " |")
+    if not ok:
+        print("\nNOT OK: a run was lost or did not finish, or something was left behind.")
+    return 0 if ok else 1
+
+
+def one_class(args, nice: int, data_dir: Path, data_name: str, work: Path) -> tuple[list[tuple[str, str]], bool]:
+    """One server and one class of ``args.sessions`` sessions; the table's rows and whether all held."""
+    from playwright.sync_api import sync_playwright
+
+    deadline = time.monotonic() + args.timeout
+    left_ms = lambda: max(1.0, deadline - time.monotonic()) * 1000  # noqa: E731
+    runs_dir, tmp_dir = work / "runs", work / "tmp"
+    tmp_dir.mkdir(parents=True)
     env = {"PLAYGROUND_CLASSROOM": "1", "PLAYGROUND_RUNS_DIR": str(runs_dir), "PLAYGROUND_DATA_DIR": str(data_dir),
-           "PLAYGROUND_MAX_RUNS": str(args.max_runs), "TMPDIR": str(tmp_dir)}  # fmt: skip
+           "PLAYGROUND_MAX_RUNS": str(args.max_runs), "TMPDIR": str(tmp_dir),
+           "PLAYGROUND_TRAINING_NICE": str(nice)}  # fmt: skip
     sems_before = shm_semaphores()
     spare_before = set(Path(tempfile.gettempdir()).glob("cnnpg-runs-*"))  # start_server makes one we do not use
     rows: list[tuple[str, str]] = []
@@ -225,19 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         ("temporary files left after the server stopped", f"{len(tmp_left)}: {', '.join(tmp_left[:5]) or 'none'}"),
         ("new /dev/shm semaphores left (any process of the machine)", f"{len(sems_left)}"),
     ]
-    shutil.rmtree(work, ignore_errors=True)
     for spare in set(Path(tempfile.gettempdir()).glob("cnnpg-runs-*")) - spare_before:
         if not any(spare.iterdir()):
             spare.rmdir()
-    print(f"\n`python -m bench.bench_classroom --sessions {args.sessions} --train {args.train}`, "
-          f"{time.strftime('%Y-%m-%d')}, load average before the end {os.getloadavg()[0]:.1f}\n")  # fmt: skip
-    print("| measure | one server |")
-    print("|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
-    if not ok:
-        print("\nNOT OK: a run was lost or did not finish, or something was left behind.")
-    return 0 if ok else 1
+    return rows, ok
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ class Settings:
     max_epochs: int = 30  # PLAYGROUND_MAX_EPOCHS: epochs one run may train
     max_images: int = 60_000  # PLAYGROUND_MAX_IMAGES: training images one run may use (all of FashionMNIST's)
     classroom: bool = False  # PLAYGROUND_CLASSROOM: the studio opens with the classroom preset (trains in seconds)
+    training_nice: int = 10  # PLAYGROUND_TRAINING_NICE: training processes' niceness, so pages go first on the cores
 
 
 _HOST_PORT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:(\d{1,5})")
@@ -133,6 +134,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         max_epochs=_whole(env, "PLAYGROUND_MAX_EPOCHS", 30, 1, 30, "epochs one run may train"),
         max_images=_whole(env, "PLAYGROUND_MAX_IMAGES", 60_000, 100, 60_000, "training images one run may use"),
         classroom=_flag(env, "PLAYGROUND_CLASSROOM"),
+        training_nice=_whole(env, "PLAYGROUND_TRAINING_NICE", 10, 0, 19, "a training process's niceness"),
     )
 
 

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import gc
 import io
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from playground.evaluate import Evaluation
 from playground.models import build_model, with_dropout
 from playground.processes import send_or_give_up
 from playground.run_store import atomic_write
+from playground.settings import current
 from playground.train import Diverged, Done, Eval, Step, TrainConfig, TrainResult, train
 
 FLUSH_SECONDS = 0.25  # step events go out in bundles at most this often
@@ -37,6 +39,7 @@ class ServerGone(Exception):
 def main(conn, spec: dict, data: FashionMNIST, config: TrainConfig, model_path: str | None) -> None:
     """Train and report; with ``model_path``, write a checkpoint there after each evaluation (atomically)."""
     gc.freeze()  # the objects inherited from the forkserver: a collection would touch (and so copy) all their pages
+    yield_to_pages()
 
     def send(message: tuple) -> None:
         try:
@@ -61,6 +64,13 @@ def main(conn, spec: dict, data: FashionMNIST, config: TrainConfig, model_path: 
 
     with contextlib.suppress(ServerGone):  # the server is gone: the last message is dropped, and the process ends
         send(train_and_report(spec, data, config, send, inbox, save if model_path else None))
+
+
+def yield_to_pages() -> None:
+    """Lower this process's priority by PLAYGROUND_TRAINING_NICE: when students' page loads and training runs want
+    the same cores, the pages go first (a page waits on one request; a run loses the few milliseconds it took)."""
+    with contextlib.suppress(OSError):  # not allowed here: train at the priority we have
+        os.nice(current().training_nice)
 
 
 def train_and_report(spec: dict, data: FashionMNIST, config: TrainConfig, send: Callable[[tuple], None],

@@ -166,3 +166,20 @@ def test_150_runs_work_with_256_descriptors(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split() == ["ok", "150"]
+
+
+def test_a_training_process_runs_at_a_lower_priority_than_the_pages(data, tmp_path):
+    """PLAYGROUND_TRAINING_NICE (default 10): while runs train, students' page loads get the cores first."""
+    manager = RunManager(max_concurrent=1, runs_dir=tmp_path)
+    run = manager.submit("n", TINY, LONG, data)
+    try:
+        assert wait_for(lambda: run.status == Status.RUNNING)
+        trainers = [p for p in descendants(os.getpid()) if p.comm.startswith("cnn-train") and alive(p)]
+        assert trainers
+        for p in trainers:
+            with open(f"/proc/{p.pid}/stat") as f:
+                nice = int(f.read().rsplit(")", 1)[1].split()[16])  # field 19 of stat: the niceness
+            assert nice == min(19, os.nice(0) + 10)
+    finally:
+        run.stop()
+        assert wait_for(lambda: run.status not in (Status.RUNNING, Status.QUEUED), 60)

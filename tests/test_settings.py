@@ -18,7 +18,7 @@ def test_defaults_when_nothing_is_set(tmp_path):
     assert s.cache_dir == tmp_path / "cnn-playground" and s.runs_dir == tmp_path / "cnn-playground" / "runs"
     assert s.max_network_mb == 2000 and s.eval_mb == 1024 and s.eval_seconds == 60
     assert (s.keep_runs, s.keep_days, s.forget_minutes, s.runs_per_browser) == (200, 14.0, 60.0, 1)
-    assert (s.max_epochs, s.max_images, s.classroom) == (30, 60_000, False)
+    assert (s.max_epochs, s.max_images, s.classroom, s.training_nice) == (30, 60_000, False, 10)
 
 
 def test_good_values_are_parsed(tmp_path):
@@ -28,8 +28,9 @@ def test_good_values_are_parsed(tmp_path):
         "PLAYGROUND_RUNS_DIR": str(tmp_path / "r"), "PLAYGROUND_KEEP_RUNS": "10", "PLAYGROUND_KEEP_DAYS": "0.5",
         "PLAYGROUND_FORGET_MINUTES": "5", "PLAYGROUND_EVAL_MB": "512", "PLAYGROUND_EVAL_SECONDS": "20",
         "PLAYGROUND_RUNS_PER_BROWSER": "2", "PLAYGROUND_MAX_EPOCHS": "2", "PLAYGROUND_MAX_IMAGES": "5000",
-        "PLAYGROUND_CLASSROOM": " yes ",
+        "PLAYGROUND_CLASSROOM": " yes ", "PLAYGROUND_TRAINING_NICE": "0",
     })  # fmt: skip
+    assert s.training_nice == 0
     assert (s.max_epochs, s.max_images, s.classroom) == (2, 5000, True)
     assert (s.max_runs, s.live_seconds, s.max_network_mb, s.keep_runs, s.keep_days) == (3, 1.5, 4000, 10, 0.5)
     assert s.data_dir == tmp_path and s.cache_dir == tmp_path / "c" and s.runs_dir == tmp_path / "r"
@@ -71,6 +72,8 @@ def test_good_values_are_parsed(tmp_path):
         ("PLAYGROUND_MAX_IMAGES", "5k"),
         ("PLAYGROUND_CLASSROOM", "maybe"),
         ("PLAYGROUND_CLASSROOM", "2"),
+        ("PLAYGROUND_TRAINING_NICE", "-5"),  # only root may raise a priority
+        ("PLAYGROUND_TRAINING_NICE", "20"),
     ],
 )
 def test_a_bad_value_is_one_sentence_naming_the_variable(name, value):
