@@ -32,6 +32,7 @@ with b:
     st.page_link("pages/3_Inspect_model.py", label="Inspect a trained model", icon="🔬")
 st.divider()
 st.markdown(
-    "**For lecturers:** everything runs offline once the app is installed. Run `python -m playground.data` before "
+    "**For lecturers:** everything runs offline once the app is installed. Run `python -m playground.train.data` "
+    "before "
     "class to check that the FashionMNIST data is found. Use the sidebar to move between pages."
 )

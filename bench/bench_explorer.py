@@ -75,7 +75,7 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
     media: dict[str, int] = {}
     patches = [_record_media(media)]
     if naive:  # every module that draws maps, where it looks the names up
-        import playground.figures as figs
+        import playground.render.figures as figs
         import ui.explorer_views
         import ui.pictures
         import ui.step_through
@@ -89,7 +89,7 @@ def rerun_times(repeats: int, naive: bool) -> tuple[list[float], int]:
     for p in patches:
         p.start()
     try:
-        from playground import samples
+        from playground.explorer import samples
 
         # The budget is for a 512×512 RGB input: the coffee photo, resized to that.
         samples.SAMPLES[BENCH_PHOTO] = lambda: samples.load_sample("Photo: coffee cup (CC0)").resize((512, 512))

@@ -14,10 +14,10 @@ import threading
 import time
 from pathlib import Path
 
-from playground.data import load_fashion_mnist
-from playground.models import DEFAULT_SPEC
-from playground.runs import ACTIVE, RunManager
-from playground.train import TrainConfig, default_threads, train, tune_allocator
+from playground.train.data import load_fashion_mnist
+from playground.train.loop import TrainConfig, default_threads, train, tune_allocator
+from playground.train.models import DEFAULT_SPEC
+from playground.train.runs import ACTIVE, RunManager
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = TrainConfig(threads=default_threads())  # what the page trains when a student just presses Train

@@ -17,10 +17,10 @@ import statistics
 import tempfile
 import time
 
-from playground.data import load_fashion_mnist
-from playground.models import PRESETS
-from playground.runs import ACTIVE, RunManager, Status
-from playground.train import TrainConfig
+from playground.train.data import load_fashion_mnist
+from playground.train.loop import TrainConfig
+from playground.train.models import PRESETS
+from playground.train.runs import ACTIVE, RunManager, Status
 from tests.ray_cluster import cluster
 
 

@@ -79,7 +79,7 @@ def timed(at: AppTest, change=None) -> float:
 def _old_samples_grid(data) -> None:
     import streamlit as st
 
-    from playground.data import CLASSES
+    from playground.train.data import CLASSES
 
     firsts = [int((data.train_labels == c).nonzero()[0]) for c in range(10)]
     st.image([data.train_images[i].numpy() for i in firsts], caption=list(CLASSES), width=84)
@@ -88,7 +88,7 @@ def _old_samples_grid(data) -> None:
 def _old_download_button(name, ckpt) -> None:
     import streamlit as st
 
-    from playground.checkpoints import save_checkpoint
+    from playground.train.checkpoints import save_checkpoint
 
     data = save_checkpoint(ckpt.spec, ckpt.state_dict, ckpt.config, ckpt.history)
     st.download_button("Download this model (.pt)", data, file_name="cnn-playground-model.pt", key="mi_dl")
@@ -175,10 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     script_runner.ScriptRunner._run_script = _profiled_run_script(script_runner.ScriptRunner._run_script)
 
     import ui.inspect
-    from playground.models import PRESETS
-    from playground.presets import CLASSROOM
-    from playground.runs import RunManager, Status
-    from playground.train import TrainConfig
+    from playground.train.loop import TrainConfig
+    from playground.train.models import PRESETS
+    from playground.train.presets import CLASSROOM
+    from playground.train.runs import RunManager, Status
 
     evaluations: list[int] = []
     real_evaluate = ui.inspect.evaluate_apart

@@ -1,8 +1,8 @@
 """Soak: 300 short runs through the run manager and 100 hostile uploads; does the server stay flat?
 
-Thirty "students" each train ten tiny runs on fake data through ``playground.runs.RunManager`` (its
+Thirty "students" each train ten tiny runs on fake data through ``playground.train.runs.RunManager`` (its
 public API only, two at a time), then 100 hostile files go through ``playground.images.load_image`` and
-``playground.checkpoints.load_checkpoint``. Before, during and after, it prints this process's open
+``playground.train.checkpoints.load_checkpoint``. Before, during and after, it prints this process's open
 descriptors, the semaphore files in /dev/shm, and memory (RSS and PSS) of this process and of its
 descendants (the forkserver and whatever it left). Flat is the target.
 
@@ -26,12 +26,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from playground.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from playground.data import FashionMNIST
 from playground.images import ImageError, load_image
-from playground.models import DEFAULT_SPEC, PRESETS, build_model
-from playground.runs import ACTIVE, RunManager
-from playground.train import TrainConfig
+from playground.train.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from playground.train.data import FashionMNIST
+from playground.train.loop import TrainConfig
+from playground.train.models import DEFAULT_SPEC, PRESETS, build_model
+from playground.train.runs import ACTIVE, RunManager
 from tests.fakedata import fake_split
 
 TINY = PRESETS["Tiny (fast demo)"]

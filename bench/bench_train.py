@@ -23,11 +23,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-from playground.data import find_data_root, load_fashion_mnist
-from playground.evaluate import evaluate
-from playground.models import DEFAULT_SPEC, build_model
-from playground.runs import ACTIVE, RunManager
-from playground.train import Eval, TrainConfig, default_threads, resolve_precision, train, tune_allocator
+from playground.train.data import find_data_root, load_fashion_mnist
+from playground.train.evaluate import evaluate
+from playground.train.loop import Eval, TrainConfig, default_threads, resolve_precision, train, tune_allocator
+from playground.train.models import DEFAULT_SPEC, build_model
+from playground.train.runs import ACTIVE, RunManager
 
 
 def tutorial_rate(root, n_batches: int) -> float:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     location = find_data_root()
     if location is None:
-        print("FashionMNIST not found: see python -m playground.data")
+        print("FashionMNIST not found: see python -m playground.train.data")
         return 1
     data = load_fashion_mnist()
     tutorial, engine, engine32 = [], [], []

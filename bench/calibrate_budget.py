@@ -1,4 +1,4 @@
-"""Measure training processes of a few networks, to calibrate ``playground.budget``'s estimates.
+"""Measure training processes of a few networks, to calibrate ``playground.train.budget``'s estimates.
 
 Each network trains for a few hundred images in a process forked from the run machinery's forkserver
 (as a Training-studio run does), which reports its peak resident memory and its training speed.
@@ -14,12 +14,12 @@ import time
 
 import torch
 
-from playground.budget import evaluation_seconds, training_estimate
-from playground.data import load_fashion_mnist
-from playground.evaluate import evaluate
-from playground.models import PRESETS, summarize
-from playground.processes import CTX, PROCESS_PREFIX, read_apart
-from playground.train import Done, Step, TrainConfig, train
+from playground.train.budget import evaluation_seconds, training_estimate
+from playground.train.data import load_fashion_mnist
+from playground.train.evaluate import evaluate
+from playground.train.loop import Done, Step, TrainConfig, train
+from playground.train.models import PRESETS, summarize
+from playground.train.processes import CTX, PROCESS_PREFIX, read_apart
 
 STEPS = 20
 

@@ -6,8 +6,8 @@ import streamlit as st
 import torch
 
 from playground import images
-from playground.conv import ConfigError, applied_kernel, run_stages
-from playground.explain import fmt
+from playground.explorer.conv import ConfigError, applied_kernel, run_stages
+from playground.explorer.explain import fmt
 from ui.common import present_bar, setup_page
 from ui.explorer_controls import DEFAULTS, FIELDS, read_settings
 from ui.explorer_views import (

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from playground import models
-from playground.curve_picture import curves_picture, progress_text
-from playground.runs import ACTIVE, RunError, Status
-from playground.train_figures import curves_figure
+from playground.render.curve_picture import curves_picture, progress_text
+from playground.render.train_figures import curves_figure
+from playground.train import models
+from playground.train.runs import ACTIVE, RunError, Status
 from ui.budget import budget_check
 from ui.charts import chart
 from ui.common import present_bar, setup_page

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from playground.data import CLASSES
-from playground.evaluate import Evaluation
-from playground.figures import map_figure
-from playground.models import feature_maps, summarize
-from playground.predict import probabilities
-from playground.train_figures import grid_figure, probabilities_figure
+from playground.render.figures import map_figure
+from playground.render.train_figures import grid_figure, probabilities_figure
+from playground.train.data import CLASSES
+from playground.train.evaluate import Evaluation
+from playground.train.models import feature_maps, summarize
+from playground.train.predict import probabilities
 from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.inspect import (

@@ -1,7 +1,7 @@
 """The sizes one student's upload or network may reach on a shared server, each with its reason, in one place.
 
 Uploads: one limit for images and checkpoints, equal to Streamlit's ``server.maxUploadSize`` in
-``.streamlit/config.toml`` (a test checks they agree). Networks: ``playground.models.summarize``
+``.streamlit/config.toml`` (a test checks they agree). Networks: ``playground.train.models.summarize``
 refuses a spec beyond these from its arithmetic alone, before any module or tensor is built, so a
 small file describing an enormous network costs nothing.
 """

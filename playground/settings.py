@@ -2,7 +2,7 @@
 
 A lecturer's typo (``PLAYGROUND_MAX_RUNS=-1``, ``=abc``, ``=2.5``) is refused at start with one sentence
 naming the variable (``SettingsError``): the pages show it instead of running, and
-``python -m playground.train`` / ``python -m playground.data`` print it and exit with status 2.
+``python -m playground.train`` / ``python -m playground.train.data`` print it and exit with status 2.
 Pages and engine read ``current()``, never ``os.environ``.
 """
 
@@ -118,7 +118,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         max_runs=_whole(env, "PLAYGROUND_MAX_RUNS", 0, 0, 64, "training runs at once; 0: one per core") or None,
         runs_per_browser=_whole(env, "PLAYGROUND_RUNS_PER_BROWSER", 1, 1, 100, "runs one browser may have going"),
         live_seconds=_number(env, "PLAYGROUND_LIVE_SECONDS", 3.0, 0.5, 60, "seconds between redraws"),
-        # The smallest network's training process alone takes ~400 MB (playground.budget.BASE_MB).
+        # The smallest network's training process alone takes ~400 MB (playground.train.budget.BASE_MB).
         max_network_mb=_whole(
             env, "PLAYGROUND_MAX_NETWORK_MB", 2000, 500, 1_000_000, "megabytes a training process may reach"
         ),

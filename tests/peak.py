@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """
 import resource, sys
-from playground.checkpoints import CheckpointError, load_checkpoint
+from playground.train.checkpoints import CheckpointError, load_checkpoint
 data = open(sys.argv[1], "rb").read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:

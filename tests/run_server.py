@@ -9,10 +9,10 @@ import time
 
 import torch
 
-from playground.data import FashionMNIST
-from playground.models import PRESETS
-from playground.runs import RunManager
-from playground.train import TrainConfig
+from playground.train.data import FashionMNIST
+from playground.train.loop import TrainConfig
+from playground.train.models import PRESETS
+from playground.train.runs import RunManager
 from tests.fakedata import fake_split
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 import pytest
 
-from playground.budget import evaluation_seconds, over_budget, training_estimate
-from playground.models import PRESETS, summarize
 from playground.settings import Settings
+from playground.train.budget import evaluation_seconds, over_budget, training_estimate
+from playground.train.models import PRESETS, summarize
 
 
 def conv_net(channels: int) -> dict:
@@ -19,7 +19,7 @@ MLP = {"layers": [{"type": "flatten"}, {"type": "linear", "out_features": 4096},
 
 @pytest.mark.parametrize(
     ("spec", "batch", "measured_mb"),
-    [  # peak RSS of short training processes, python -m bench.calibrate_budget (see playground/budget.py)
+    [  # peak RSS of short training processes, python -m bench.calibrate_budget (see playground/train/budget.py)
         (PRESETS["Tiny (fast demo)"], 256, 607),
         (PRESETS["Classic (default)"], 256, 740),
         (PRESETS["Deeper (aims above 92%)"], 256, 935),

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 import torch
 
-from playground.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from playground.models import DEFAULT_SPEC, PRESETS, build_model
+from playground.train.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from playground.train.models import DEFAULT_SPEC, PRESETS, build_model
 from tests.peak import load_apart
 
 
@@ -140,7 +140,7 @@ def test_records_claiming_more_bytes_than_the_file_are_refused():
 
 
 def test_a_pickle_over_its_limit_is_refused_unread():
-    from playground.checkpoints import MAX_PICKLE_BYTES
+    from playground.train.checkpoints import MAX_PICKLE_BYTES
 
     history = {"loss": [i / 3 for i in range(MAX_PICKLE_BYTES // 9 + 1000)]}  # 9 bytes a float when pickled
     with pytest.raises(CheckpointError, match="over 4 MB"):

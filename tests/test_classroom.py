@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from playground.models import PRESETS
-from playground.presets import CLASSROOM
-from playground.runs import RunError, RunManager, Status
 from playground.settings import from_environ
-from playground.train import TrainConfig
+from playground.train.loop import TrainConfig
+from playground.train.models import PRESETS
+from playground.train.presets import CLASSROOM
+from playground.train.runs import RunError, RunManager, Status
 from tests.apptest import open_page
 from tests.test_run_status import serve
 from tests.test_runs import data, wait_for  # noqa: F401 (data is a fixture)

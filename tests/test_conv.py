@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground.conv import (
+from playground.explorer.conv import (
     ACTIVATIONS,
     PAD_MODES,
     POOLS,
@@ -18,9 +18,9 @@ from playground.conv import (
     activate,
     run_stages,
 )
-from playground.explain import explain, fmt
-from playground.kernels import PRESET_NAMES, kernel_tensor, parse_kernel, preset_kernel
-from playground.shapes import same_padding
+from playground.explorer.explain import explain, fmt
+from playground.explorer.kernels import PRESET_NAMES, kernel_tensor, parse_kernel, preset_kernel
+from playground.explorer.shapes import same_padding
 
 PATCH = torch.tensor([[134, 134, 117], [153, 144, 141], [152, 154, 150]], dtype=torch.float32)
 NONE, NO_POOL = ActivationSpec(), PoolSpec()
@@ -65,8 +65,8 @@ def test_28_to_7_shape_table():
 
 
 def test_laplacian_relu_maxpool_on_a_photo():
+    from playground.explorer.samples import SAMPLES, load_sample
     from playground.images import prepare
-    from playground.samples import SAMPLES, load_sample
 
     photo = next(n for n in SAMPLES if "photo" in n.lower())
     image = prepare(load_sample(photo), color=False, max_side=128).tensor
@@ -277,7 +277,7 @@ def test_pool_stride_defaults_to_the_pool_size_as_in_pytorch(k):
 
 
 def test_huge_kernel_values_are_refused_with_a_sentence():
-    from playground.kernels import WEIGHT_LIMIT
+    from playground.explorer.kernels import WEIGHT_LIMIT
 
     assert parse_kernel([[WEIGHT_LIMIT, -WEIGHT_LIMIT]]) == ((1000.0, -1000.0),)
     for bad in ("1e38", 1e17, -1000.5):

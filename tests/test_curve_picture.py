@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playground.colours import RUN_COLOURS as COLORS
-from playground.curve_picture import HEIGHT, WIDTH, _Panel, curves_picture, log_ticks, nice_ticks, progress_text
-from playground.explain import fmt
-from playground.train_figures import smooth
+from playground.explorer.explain import fmt
+from playground.render.colours import RUN_COLOURS as COLORS
+from playground.render.curve_picture import HEIGHT, WIDTH, _Panel, curves_picture, log_ticks, nice_ticks, progress_text
+from playground.render.train_figures import smooth
 
 
 def history(steps: int, evals: int = 4, spe: float = 100.0) -> dict:

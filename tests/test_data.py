@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from playground import data as D
+from playground.train import data as D
 from tests.fakedata import write_fake_fashion_mnist
 
 

@@ -8,10 +8,10 @@ import torch.nn.functional as F
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from playground.conv import PAD_MODES, POOLS, ActivationSpec, ConfigError, ConvSpec, PoolSpec, run_stages
-from playground.failures import plural
-from playground.kernels import preset_kernel
-from playground.shapes import SizeError, check_padding, conv_output_size, pool_output_size
+from playground.explorer.conv import PAD_MODES, POOLS, ActivationSpec, ConfigError, ConvSpec, PoolSpec, run_stages
+from playground.explorer.failures import plural
+from playground.explorer.kernels import preset_kernel
+from playground.explorer.shapes import SizeError, check_padding, conv_output_size, pool_output_size
 
 NONE = ActivationSpec()
 ORDER = ("padding", "convolution", "pooling")

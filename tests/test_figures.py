@@ -6,9 +6,9 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from playground.colours import value_range
-from playground.conv import ActivationSpec, activate
-from playground.figures import HEATMAP_MAX, activation_figure, map_figure
+from playground.explorer.conv import ActivationSpec, activate
+from playground.render.colours import value_range
+from playground.render.figures import HEATMAP_MAX, activation_figure, map_figure
 
 
 def validated(fig: go.Figure) -> go.Figure:
@@ -52,8 +52,8 @@ def test_activation_figure_is_valid():
 
 @pytest.mark.parametrize("size", [8, 126, 512])
 def test_large_maps_mark_the_selected_cell_at_a_fixed_screen_size(size):
-    from playground.figures import MARKER_PX
-    from playground.marks import REACHED, SELECTED
+    from playground.render.figures import MARKER_PX
+    from playground.render.marks import REACHED, SELECTED
 
     fig = validated(map_figure(torch.randn(size, size), selected=(3, 5), reached=[(1, 1), (1, 2)]))
     shapes = fig.to_dict()["layout"]["shapes"]
@@ -72,8 +72,8 @@ def test_large_maps_mark_the_selected_cell_at_a_fixed_screen_size(size):
 def test_projector_fonts_lift_every_text_to_18_px():
     import torch
 
-    from playground.figures import map_figure, projector_fonts
-    from playground.train_figures import confusion_figure, grid_figure
+    from playground.render.figures import map_figure, projector_fonts
+    from playground.render.train_figures import confusion_figure, grid_figure
 
     figs = [map_figure(torch.randn(8, 8), "small"), map_figure(torch.randn(90, 90), "large")]
     figs += [confusion_figure(torch.randint(0, 9, (10, 10))), grid_figure(torch.randn(6, 5, 5), "filters")]

@@ -3,9 +3,9 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.models import PRESETS, summarize
-from playground.runs import RunManager, Status
-from playground.train import TrainConfig
+from playground.train.loop import TrainConfig
+from playground.train.models import PRESETS, summarize
+from playground.train.runs import RunManager, Status
 from tests.test_page_training import ROOT
 from tests.test_run_status import serve
 from tests.test_runs import wait_for
@@ -50,7 +50,7 @@ def test_the_test_set_is_evaluated_once_per_run_across_reruns_and_forgetting(tra
 def test_the_page_counts_parameters_and_converts_pixels_as_the_engine_does(trained):
     """The caption's count is the network table's; the test image reaches the model as training feeds it."""
     import ui.inspect
-    from playground.evaluate import to_input
+    from playground.train.evaluate import to_input
     from ui.server import dataset
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)

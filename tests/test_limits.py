@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from playground import limits
-from playground.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from playground.models import PRESETS, SpecError, build_model, summarize
+from playground.train.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from playground.train.models import PRESETS, SpecError, build_model, summarize
 from tests.peak import load_apart
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +83,8 @@ def test_the_upload_limit_is_streamlits():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == limits.MAX_UPLOAD_MB
     assert limits.MAX_UPLOAD_BYTES == limits.MAX_UPLOAD_MB * 2**20  # as Streamlit's server counts it
-    from playground import checkpoints, images
+    from playground import images
+    from playground.train import checkpoints
 
     assert checkpoints.MAX_BYTES == images.MAX_BYTES == limits.MAX_UPLOAD_BYTES
     with pytest.raises(CheckpointError, match=f"over the {limits.MAX_UPLOAD_MB} MB limit"):

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import kernels, models, samples
-from playground.conv import ACTIVATIONS, PAD_MODES, POOLS
-from playground.stepping import SCOPES
-from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES
+from playground.explorer import kernels, samples
+from playground.explorer.conv import ACTIVATIONS, PAD_MODES, POOLS
+from playground.explorer.stepping import SCOPES
+from playground.train import models
+from playground.train.loop import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES
 from tests.apptest import open_page
 from ui import explorer_controls, inspect, training
 from ui.image_input import SOURCES, grid_values

@@ -7,8 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground.layers import LAYER_KINDS, LAYER_TYPES
-from playground.models import (
+from playground.train.layers import LAYER_KINDS, LAYER_TYPES
+from playground.train.models import (
     DEFAULT_SPEC,
     MEAN,
     PRESETS,

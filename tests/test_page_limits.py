@@ -8,9 +8,9 @@ from pathlib import Path
 import torch
 from streamlit.testing.v1 import AppTest
 
-from playground.checkpoints import save_checkpoint
 from playground.limits import MAX_UPLOAD_MB
-from playground.models import DEFAULT_SPEC, build_model
+from playground.train.checkpoints import save_checkpoint
+from playground.train.models import DEFAULT_SPEC, build_model
 from tests.fakedata import write_fake_fashion_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def test_a_network_without_conv_or_pool_layers_shows_what_it_can(fake_data):
 
 
 def test_an_evaluation_over_its_budget_is_a_sentence_and_the_rest_still_shows(fake_data, monkeypatch):
-    from playground import budget
+    from playground.train import budget
     from tests.test_sandbox import PADDED
 
     monkeypatch.setenv("PLAYGROUND_EVAL_SECONDS", "5")

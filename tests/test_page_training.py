@@ -63,7 +63,7 @@ def test_without_data_the_page_says_what_to_do(tmp_path, monkeypatch):
 
     monkeypatch.delenv("PLAYGROUND_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("playground.data.DEBIAN_DIR", tmp_path / "none")
+    monkeypatch.setattr("playground.train.data.DEBIAN_DIR", tmp_path / "none")
     st.cache_resource.clear()
     at = page("2_Training_studio.py")
     assert "apt-get install dataset-fashion-mnist" in at.error[0].value

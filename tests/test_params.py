@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground import colours, layers, models, shapes
+from playground.explorer import shapes
+from playground.render import colours
+from playground.train import layers, models
 from ui import layer_table, network_text, params
 from ui.params import Field, choice, decode, encode, flag, integer, items, matrix, number, one, optional, pair
 

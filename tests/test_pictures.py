@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from playground.pictures import PAD, TITLE_SIZE, WIDTH, cell_picture, map_picture, rgb_picture
+from playground.render.pictures import PAD, TITLE_SIZE, WIDTH, cell_picture, map_picture, rgb_picture
 
 TOP = PAD + TITLE_SIZE + 12  # first row of the map
 
@@ -113,7 +113,7 @@ def test_cell_picture_puts_panels_side_by_side():
 
 @pytest.mark.parametrize(("size", "cell"), [(126, (57, 80)), (512, (300, 11)), (512, (0, 511)), (8, (5, 2))])
 def test_the_selected_cell_shows_at_any_size(size, cell):
-    from playground.marks import MIN_MARK, SELECTED
+    from playground.render.marks import MIN_MARK, SELECTED
 
     ramp = torch.arange(size, dtype=torch.float32)
     values = torch.sin(ramp[:, None] / 5) * torch.cos(ramp / 7)
@@ -135,7 +135,7 @@ def test_the_selected_cell_shows_at_any_size(size, cell):
 
 
 def test_reached_cells_are_outlined_in_magenta():
-    from playground.marks import REACHED
+    from playground.render.marks import REACHED
 
     values = torch.full((126, 126), 128.0)
     rgb = pixels(map_picture(values, "t", signed=False, colorbar=False, reached=[(60, 60), (60, 61)]))

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from playground.models import DEFAULT_SPEC, PRESETS, build_model
-from playground.predict import decision
+from playground.train.models import DEFAULT_SPEC, PRESETS, build_model
+from playground.train.predict import decision
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from playground.checkpoints import load_checkpoint
-from playground.data import FashionMNIST
-from playground.models import PRESETS
-from playground.ray_runs import _Trainer
-from playground.run import Run
-from playground.runs import RunManager, Status
-from playground.train import Done, Eval, Step, TrainConfig
+from playground.train.checkpoints import load_checkpoint
+from playground.train.data import FashionMNIST
+from playground.train.loop import Done, Eval, Step, TrainConfig
+from playground.train.models import PRESETS
+from playground.train.ray_runs import _Trainer
+from playground.train.run import Run
+from playground.train.runs import RunManager, Status
 from tests.fakedata import fake_split, write_fake_fashion_mnist
 from tests.ray_cluster import cluster, free_port
 from tests.test_runs import wait_for
@@ -143,7 +143,7 @@ def test_the_actor_never_takes_more_threads_than_it_reserved():
 
 
 def test_without_the_variable_ray_is_never_imported():
-    code = ("import sys; from playground.runs import RunManager; m = RunManager.from_settings(); "
+    code = ("import sys; from playground.train.runs import RunManager; m = RunManager.from_settings(); "
             "assert m.ray is None and 'ray' not in sys.modules, sorted(k for k in sys.modules if 'ray' in k)")
     env = {k: v for k, v in os.environ.items() if k != "PLAYGROUND_RAY_ADDRESS"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)

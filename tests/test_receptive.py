@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from playground import receptive
-from playground.models import DEFAULT_SPEC, build_model, summarize
-from playground.receptive import receptive_fields
+from playground.explorer import receptive
+from playground.explorer.receptive import receptive_fields
+from playground.train.models import DEFAULT_SPEC, build_model, summarize
 
 SIDE = 24
 

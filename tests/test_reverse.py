@@ -6,9 +6,9 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from playground.conv import PAD_MODES, ActivationSpec, ConfigError, ConvSpec, PoolSpec, run_stages
-from playground.reverse import padded_sources, reach_from_input, reach_from_padded, windows_holding
-from playground.shapes import conv_axis
+from playground.explorer.conv import PAD_MODES, ActivationSpec, ConfigError, ConvSpec, PoolSpec, run_stages
+from playground.explorer.reverse import padded_sources, reach_from_input, reach_from_padded, windows_holding
+from playground.explorer.shapes import conv_axis
 
 NONE = ActivationSpec()
 

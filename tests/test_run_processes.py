@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from playground.data import FashionMNIST
-from playground.processes import Child, send_or_give_up
-from playground.runs import RunManager, Status
-from playground.train import TrainConfig
+from playground.train.data import FashionMNIST
+from playground.train.loop import TrainConfig
+from playground.train.processes import Child, send_or_give_up
+from playground.train.runs import RunManager, Status
 from tests.fakedata import fake_split
 from tests.proctree import alive, descendants, wait_all_gone
 from tests.test_runs import LONG, SHORT, TINY, wait_for
@@ -101,7 +101,7 @@ def test_a_message_nobody_takes_is_given_up_after_the_timeout():
 def test_a_training_process_whose_server_is_gone_stops_at_once(data, monkeypatch):
     """The training code itself, here: with the server's end of the pipe closed, it stops at its first look at the
     pipe (before a step) or its first message (step 5's evaluation), not after the 2,000 steps it was asked for."""
-    from playground import training_process
+    from playground.train import training_process
 
     steps, train = [], training_process.train
 
@@ -146,10 +146,10 @@ def test_150_runs_work_with_256_descriptors(tmp_path):
     code = textwrap.dedent(f"""
         import resource, sys, time, torch
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-        from playground.data import FashionMNIST
-        from playground.models import PRESETS
-        from playground.runs import RunManager
-        from playground.train import TrainConfig
+        from playground.train.data import FashionMNIST
+        from playground.train.models import PRESETS
+        from playground.train.runs import RunManager
+        from playground.train.loop import TrainConfig
         from tests.fakedata import fake_split
         (xa, ya), (xb, yb) = fake_split(100, 0), fake_split(50, 1)
         t = torch.from_numpy

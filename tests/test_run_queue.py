@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from playground.data import FashionMNIST
-from playground.run_queue import fair_order, waits
-from playground.runs import RunError, RunManager, Status
+from playground.train.data import FashionMNIST
+from playground.train.run_queue import fair_order, waits
+from playground.train.runs import RunError, RunManager, Status
 from tests.fakedata import fake_split
 from tests.test_runs import LONG, SHORT, TINY, wait_for
 

@@ -1,6 +1,6 @@
 """Replicas sharing one runs folder: two managers on one folder, as two servers behind a proxy would be.
 
-Managers of one test process count as one live server (``playground.servers.SERVER``); a dead server is
+Managers of one test process count as one live server (``playground.train.servers.SERVER``); a dead server is
 written by hand: a record naming it, and its lease file gone, stale, or naming a process that has ended.
 """
 
@@ -13,10 +13,10 @@ import types
 import pytest
 import torch
 
-from playground import servers
-from playground.data import FashionMNIST
-from playground.run_store import RunStore
-from playground.runs import ACTIVE, RunManager, Status
+from playground.train import servers
+from playground.train.data import FashionMNIST
+from playground.train.run_store import RunStore
+from playground.train.runs import ACTIVE, RunManager, Status
 from tests.fakedata import fake_split
 from tests.test_runs import LONG, SHORT, TINY, wait_for
 
@@ -109,7 +109,7 @@ def test_a_live_servers_training_run_is_read_rarely_and_at_once_when_it_dies(tmp
                        "config": {"epochs": 1}, "history": {"loss": [2.0] * 5000}, "server": "other"})  # fmt: skip
     read = RunStore.load_record
     monkeypatch.setattr(RunStore, "load_record", lambda self, run_id: reads.append(run_id) or read(self, run_id))
-    monkeypatch.setattr("playground.runs.SYNC_SECONDS", 0.0)  # a look at every call
+    monkeypatch.setattr("playground.train.runs.SYNC_SECONDS", 0.0)  # a look at every call
     b = RunManager(runs_dir=tmp_path)
     for _ in range(20):
         assert b.runs_for("o") == []
@@ -123,7 +123,7 @@ def test_run_ids_are_claimed_on_disk_and_a_queued_run_is_written(data, tmp_path,
     store.save_record({"id": "aaaaaaaaaaaa", "owner": "x", "created": time.time(), "status": "finished", "spec": TINY,
                        "config": {"epochs": 1}, "history": {}})  # fmt: skip
     same = types.SimpleNamespace(uuid4=lambda: types.SimpleNamespace(hex="a" * 32))
-    monkeypatch.setattr("playground.run.uuid", same)  # every new run would take the other server's id
+    monkeypatch.setattr("playground.train.run.uuid", same)  # every new run would take the other server's id
     manager = RunManager(max_concurrent=1, runs_dir=tmp_path)
     first = manager.submit("s1", TINY, LONG, data)
     second = manager.submit("s2", TINY, SHORT, data)

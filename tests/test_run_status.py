@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from playground.models import PRESETS
-from playground.run import RunSnapshot, Status, new_history
-from playground.runs import ACTIVE, RunManager
-from playground.train import TrainConfig
+from playground.train.loop import TrainConfig
+from playground.train.models import PRESETS
+from playground.train.run import RunSnapshot, Status, new_history
+from playground.train.runs import ACTIVE, RunManager
 from tests.test_page_training import page
 
 OWNER = "browser-1"

@@ -8,11 +8,11 @@ import time
 import pytest
 import torch
 
-from playground.checkpoints import load_checkpoint
-from playground.data import FashionMNIST
-from playground.run_store import MODEL, RECORD, RunStore, atomic_write
-from playground.runs import RunManager, Status
 from playground.settings import SettingsError, from_environ
+from playground.train.checkpoints import load_checkpoint
+from playground.train.data import FashionMNIST
+from playground.train.run_store import MODEL, RECORD, RunStore, atomic_write
+from playground.train.runs import RunManager, Status
 from tests.fakedata import fake_split
 from tests.test_runs import LONG, SHORT, TINY, wait_for
 
@@ -35,7 +35,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monk
     def full_disk(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("playground.run_store.os.fsync", full_disk)
+    monkeypatch.setattr("playground.train.run_store.os.fsync", full_disk)
     with pytest.raises(OSError, match="No space left"):
         atomic_write(path, b"new")
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["run.json"]
@@ -54,7 +54,7 @@ def test_finished_and_stopped_runs_are_on_disk_and_a_restart_finds_them(data, tm
     assert record["config"]["epochs"] == 1 and record["history"]["loss"] == done.snapshot().history["loss"]
     assert record["accuracy"] == done.result.evaluation.accuracy and record["error"] is None
     assert record["created"] <= record["started"] <= record["ended"] and record["seconds"] > 0
-    for run in (done, going):  # the checkpoint format of playground.checkpoints
+    for run in (done, going):  # the checkpoint format of playground.train.checkpoints
         ckpt = load_checkpoint((tmp_path / run.id / MODEL).read_bytes())
         assert same_weights(ckpt.state_dict, run.result.model.state_dict())
 
@@ -116,7 +116,7 @@ def test_training_works_in_memory_when_the_folder_cannot_be_written(data, tmp_pa
         def full_disk(fd):
             raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr("playground.run_store.os.fsync", full_disk)
+        monkeypatch.setattr("playground.train.run_store.os.fsync", full_disk)
         reason = "No space left on device"
     else:  # as root, a read-only folder is writable: a file where the folder should be fails for everyone
         (tmp_path / "runs").write_text("")

@@ -9,10 +9,10 @@ import time
 import pytest
 import torch
 
-from playground.data import FashionMNIST
-from playground.models import PRESETS
-from playground.runs import RunError, RunManager
-from playground.train import TrainConfig
+from playground.train.data import FashionMNIST
+from playground.train.loop import TrainConfig
+from playground.train.models import PRESETS
+from playground.train.runs import RunError, RunManager
 from tests.fakedata import fake_split
 
 TINY = PRESETS["Tiny (fast demo)"]
@@ -93,7 +93,7 @@ def test_a_training_process_that_dies_is_reported_and_the_next_run_works(data):
 
 def test_the_result_is_the_model_the_process_trained(data):
     """Weights come back from the training process intact: same seed, same weights as training here."""
-    from playground.train import train
+    from playground.train.loop import train
 
     run = RunManager(max_concurrent=1).submit("s", TINY, SHORT, data)
     assert wait_for(lambda: run.snapshot().status == "finished")
@@ -122,24 +122,25 @@ def test_a_training_process_does_not_run_the_main_script(data, tmp_path, monkeyp
 
 
 def test_runs_share_the_cores_and_a_lone_run_takes_them_back(data):
-    from playground.train import default_threads
+    from playground.train.loop import default_threads
 
     manager = RunManager(max_concurrent=2)
     first = manager.submit("a", TINY, TrainConfig(epochs=100, batch_size=32), data)
     assert wait_for(lambda: first.snapshot().status == "running")
     assert first.threads == default_threads(1)
-    second = manager.submit("b", TINY, SHORT, data)  # SHORT asks for 1 thread itself: it keeps it
-    assert wait_for(lambda: second.snapshot().status == "running")
+    second = manager.submit("b", TINY, LONG, data)  # LONG asks for 1 thread itself: it keeps it
+    assert wait_for(lambda: second.snapshot().status == "running")  # it trains until stopped: never missed
     assert first.threads == default_threads(2) and second.threads == 1
-    assert wait_for(lambda: second.snapshot().status == "finished")
+    second.stop()
+    assert wait_for(lambda: second.snapshot().status == "stopped")
     assert wait_for(lambda: first.threads == default_threads(1))
     first.stop()
     assert wait_for(lambda: first.snapshot().status == "stopped")
 
 
 def test_the_data_is_read_in_another_process_and_arrives_whole(tmp_path):
-    from playground.data import DataLocation, DataNotFound, read_fashion_mnist
-    from playground.processes import read_apart
+    from playground.train.data import DataLocation, DataNotFound, read_fashion_mnist
+    from playground.train.processes import read_apart
     from tests.fakedata import write_fake_fashion_mnist
 
     location = DataLocation(write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100), "fake")
@@ -159,7 +160,8 @@ def test_the_server_never_imports_torchvision(tmp_path):
 
     root = write_fake_fashion_mnist(tmp_path, n_train=300, n_test=100)
     code = (
-        "import sys; from playground.data import load_fashion_mnist; from playground.processes import read_apart\n"
+        "import sys; from playground.train.data import load_fashion_mnist\n"
+        "from playground.train.processes import read_apart\n"
         "d = load_fashion_mnist(read=read_apart); assert len(d.train_labels) == 300\n"
         "print('torchvision' in sys.modules)"
     )

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from playground.explorer.samples import PHOTOS, SAMPLES, SIZE, load_sample
 from playground.images import prepare
-from playground.samples import PHOTOS, SAMPLES, SIZE, load_sample
 
 GENERATED = [name for name in SAMPLES if not name.startswith("Photo")]
 PHOTO_SAMPLES = [name for name in SAMPLES if name.startswith("Photo")]

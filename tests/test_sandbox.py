@@ -6,9 +6,9 @@ import time
 import pytest
 import torch
 
-from playground import budget, sandbox
-from playground.evaluate import evaluate
-from playground.models import DEFAULT_SPEC, build_model
+from playground.train import budget, sandbox
+from playground.train.evaluate import evaluate
+from playground.train.models import DEFAULT_SPEC, build_model
 from tests.fakedata import fake_split
 
 # The red team's network: valid, 3.7 KB, but padding 137 makes 300×300 and then 572×572 maps of every image.

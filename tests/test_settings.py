@@ -104,13 +104,13 @@ def test_current_reads_the_environment_again_only_when_it_changes(monkeypatch):
 def test_no_module_reads_playground_variables_from_os_environ_itself():
     """One source: every PLAYGROUND_* variable is read by playground/settings.py (tests may set them)."""
     offenders = []
-    for path in [*ROOT.glob("playground/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]:
+    for path in [*ROOT.glob("playground/**/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]:
         if path.name != "settings.py" and "environ" in path.read_text():
             offenders.append(path.name)
     assert offenders == []
 
 
-@pytest.mark.parametrize("module", ["playground.train", "playground.data"])
+@pytest.mark.parametrize("module", ["playground.train", "playground.train.data"])
 def test_the_commands_print_the_sentence_and_exit_2(module, tmp_path):
     env = {**os.environ, "PLAYGROUND_MAX_RUNS": "abc"}
     args = [sys.executable, "-m", module] + (["--out", str(tmp_path)] if module == "playground.train" else [])

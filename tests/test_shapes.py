@@ -6,8 +6,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground import shapes
-from playground.shapes import conv_axis, conv_output_size, pool_axis, pool_output_size, same_padding
+from playground.explorer import shapes
+from playground.explorer.shapes import conv_axis, conv_output_size, pool_axis, pool_output_size, same_padding
 
 
 @settings(max_examples=1500, deadline=None)

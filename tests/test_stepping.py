@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground.stepping import MAX_STEPS, SCOPES, play_order, zoom_window
+from playground.explorer.stepping import MAX_STEPS, SCOPES, play_order, zoom_window
 
 
 def test_zoom_window_by_hand():

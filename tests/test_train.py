@@ -6,11 +6,11 @@ import os
 import pytest
 import torch
 
-from playground.checkpoints import load_checkpoint
-from playground.cli import main as train_cli
-from playground.data import DataNotFound, load_fashion_mnist
-from playground.models import DEFAULT_SPEC, PRESETS
-from playground.train import PRECISIONS, Done, Eval, Step, TrainConfig, resolve_precision, train
+from playground.train.checkpoints import load_checkpoint
+from playground.train.cli import main as train_cli
+from playground.train.data import DataNotFound, load_fashion_mnist
+from playground.train.loop import PRECISIONS, Done, Eval, Step, TrainConfig, resolve_precision, train
+from playground.train.models import DEFAULT_SPEC, PRESETS
 from tests.fakedata import write_fake_fashion_mnist
 
 QUICK = TrainConfig(epochs=2, batch_size=64, lr=5e-3, evals_per_epoch=2, threads=1)
@@ -93,9 +93,9 @@ def test_bfloat16_computes_the_forward_pass_and_keeps_float32_weights(fake):
 
 
 def test_auto_precision_follows_the_cpu(monkeypatch):
-    monkeypatch.setattr("playground.train.native_bfloat16", lambda: True)
+    monkeypatch.setattr("playground.train.loop.native_bfloat16", lambda: True)
     assert resolve_precision("auto") == "bfloat16" and resolve_precision("float32") == "float32"
-    monkeypatch.setattr("playground.train.native_bfloat16", lambda: False)
+    monkeypatch.setattr("playground.train.loop.native_bfloat16", lambda: False)
     assert resolve_precision("auto") == "float32" and resolve_precision("bfloat16") == "bfloat16"
 
 
@@ -114,7 +114,7 @@ def test_cli_writes_a_checkpoint_and_metrics(fake, tmp_path, capsys):
 
 def test_cli_without_data_says_what_to_do(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("playground.data.DEBIAN_DIR", tmp_path / "none")
+    monkeypatch.setattr("playground.train.data.DEBIAN_DIR", tmp_path / "none")
     monkeypatch.delenv("PLAYGROUND_DATA_DIR", raising=False)
     assert train_cli(["--epochs", "1", "--out", str(tmp_path / "o")]) == 1
     assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
@@ -155,7 +155,7 @@ def test_the_bundled_model_scores_what_its_metrics_say(real_data):
     """assets/pretrained/metrics.json is the record of the command that made model.pt (README)."""
     from pathlib import Path
 
-    from playground.evaluate import evaluate
+    from playground.train.evaluate import evaluate
 
     folder = Path(__file__).resolve().parents[1] / "assets" / "pretrained"
     metrics = json.loads((folder / "metrics.json").read_text())

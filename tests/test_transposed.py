@@ -5,8 +5,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground.shapes import SizeError, conv_transpose_axis
-from playground.transposed import terms
+from playground.explorer.shapes import SizeError, conv_transpose_axis
+from playground.explorer.transposed import terms
 
 
 @settings(max_examples=300, deadline=None)

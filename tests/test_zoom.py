@@ -7,10 +7,10 @@ import pytest
 import torch
 from PIL import Image
 
-from playground.figures import map_figure
-from playground.marks import FIELD, FIELD_BOX, MARKS, REACHED, SELECTED, legend_entries
-from playground.pictures import map_picture
-from playground.zoom import compact, legend_picture, zoom_picture
+from playground.render.figures import map_figure
+from playground.render.marks import FIELD, FIELD_BOX, MARKS, REACHED, SELECTED, legend_entries
+from playground.render.pictures import map_picture
+from playground.render.zoom import compact, legend_picture, zoom_picture
 
 
 def pixels(picture) -> np.ndarray:

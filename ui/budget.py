@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.budget import over_budget, training_estimate
-from playground.models import Summary
 from playground.settings import current
-from playground.train import TrainConfig
+from playground.train.budget import over_budget, training_estimate
+from playground.train.loop import TrainConfig
+from playground.train.models import Summary
 
 
 def budget_check(summary: Summary, config: TrainConfig | None) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from playground.figures import projector_fonts
+from playground.render.figures import projector_fonts
 
 
 def chart(fig: go.Figure, *, where=st, **kwargs):

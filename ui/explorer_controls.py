@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from playground import kernels, samples, shapes
-from playground.conv import ACTIVATIONS, PAD_MODES, POOLS, ActivationSpec, ConvSpec, PoolSpec, activate
-from playground.figures import activation_figure
-from playground.stepping import SCOPES
+from playground.explorer import kernels, samples, shapes
+from playground.explorer.conv import ACTIVATIONS, PAD_MODES, POOLS, ActivationSpec, ConvSpec, PoolSpec, activate
+from playground.explorer.stepping import SCOPES
+from playground.render.figures import activation_figure
 from ui.charts import chart
 from ui.image_input import GRID_SIDES, SOURCES, grid_values
 from ui.keys import EXPLORER, KEEP

@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from playground.conv import ConfigError, Stages
-from playground.explain import CellExplanation, fmt
+from playground.explorer.conv import ConfigError, Stages
+from playground.explorer.explain import CellExplanation, fmt
 from ui.explorer_controls import Settings
 from ui.keys import EXPLORER
 from ui.pictures import map_picture, rgb_picture, show_picture

@@ -16,7 +16,8 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from playground import images, samples
+from playground import images
+from playground.explorer import samples
 from playground.limits import MAX_UPLOAD_MB
 from ui.keys import KEEP
 from ui.matrix_editor import matrix_editor

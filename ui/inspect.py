@@ -8,15 +8,15 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from playground.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from playground.data import CLASSES
-from playground.evaluate import Evaluation, to_input
-from playground.explain import fmt
+from playground.explorer.explain import fmt
 from playground.limits import MAX_UPLOAD_MB
-from playground.models import Summary
-from playground.predict import decision, prepare_for_model
-from playground.sandbox import EvaluationRefused, evaluate_apart
-from playground.train_figures import confusion_figure, grid_figure
+from playground.render.train_figures import confusion_figure, grid_figure
+from playground.train.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from playground.train.data import CLASSES
+from playground.train.evaluate import Evaluation, to_input
+from playground.train.models import Summary
+from playground.train.predict import decision, prepare_for_model
+from playground.train.sandbox import EvaluationRefused, evaluate_apart
 from ui import server
 from ui.common import ROOT
 from ui.image_input import SOURCES, grid_values, image_input
@@ -84,7 +84,7 @@ def download_button(name: str, ckpt: Checkpoint) -> None:
 
 @st.cache_data(max_entries=4, show_spinner="Evaluating on the 10,000 test images…")  # keyed on `key` alone
 def test_evaluation(_ckpt: Checkpoint, key: str, _images: torch.Tensor, _labels: torch.Tensor) -> Evaluation | str:
-    """Evaluated in a process with a memory and time budget (playground.sandbox); a refusal is its sentence."""
+    """Evaluated in a process with a memory and time budget (playground.train.sandbox); a refusal is its sentence."""
     try:
         return evaluate_apart(_ckpt.spec, _ckpt.state_dict, _images, _labels)
     except EvaluationRefused as e:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from playground.layers import LAYER_TYPES
+from playground.train.layers import LAYER_TYPES
 
 # Table column → the layer keys it edits (one column serves layer kinds that name it differently).
 PARAM_COLUMNS = {

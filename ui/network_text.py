@@ -4,7 +4,7 @@ Layers are separated by ``_``. Each is a word and its numbers: ``conv{out}k{kern
 (plus ``s{stride}`` and ``d{dilation}`` when not 1), ``max{size}``/``avg{size}`` (plus ``s{stride}``
 when it is not the size), ``drop{p}``, ``lrelu{slope}``, ``lin{out}`` (plus ``i{inputs}`` when typed
 rather than inferred), and ``bn``, ``relu``, ``elu``, ``gelu``, ``tanh``, ``sigmoid``, ``flat``.
-Whether the network can be built is ``playground.models.summarize``'s business; this only reads and writes.
+Whether the network can be built is ``playground.train.models.summarize``'s business; this only reads and writes.
 
 >>> text = layers_text([{"type": "conv", "out_channels": 16, "kernel": 5, "padding": 2}, {"type": "relu"}])
 >>> text
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from playground.layers import LAYER_TYPES
+from playground.train.layers import LAYER_TYPES
 from ui.params import number_text
 
 MAX_LAYERS = 40

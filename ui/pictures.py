@@ -7,8 +7,8 @@ import hashlib
 import streamlit as st
 import torch
 
-from playground import pictures, zoom
-from playground.pictures import WIDTH, Picture
+from playground.render import pictures, zoom
+from playground.render.pictures import WIDTH, Picture
 
 __all__ = ["WIDTH", "cell_picture", "legend_picture", "map_picture", "rgb_picture", "show_picture", "zoom_picture"]
 

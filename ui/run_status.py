@@ -1,4 +1,4 @@
-"""The Training studio's status line for one run, in every state a run can be in (see ``playground.run``)."""
+"""The Training studio's status line for one run, in every state a run can be in (see ``playground.train.run``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from playground.runs import RunSnapshot, Status
+from playground.train.runs import RunSnapshot, Status
 
 INSPECT_PAGE = "pages/3_Inspect_model.py"
 

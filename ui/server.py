@@ -16,10 +16,10 @@ from PIL import Image
 
 from playground import images
 from playground.bounded_cache import BoundedCache
-from playground.checkpoints import Checkpoint, load_checkpoint
-from playground.data import DataNotFound, FashionMNIST, load_fashion_mnist
-from playground.processes import read_apart
-from playground.runs import RunManager
+from playground.train.checkpoints import Checkpoint, load_checkpoint
+from playground.train.data import DataNotFound, FashionMNIST, load_fashion_mnist
+from playground.train.processes import read_apart
+from playground.train.runs import RunManager
 from ui.keys import STUDIO
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.conv import Stages
-from playground.explain import CellExplanation, explain
-from playground.failures import plural
-from playground.figures import map_figure
-from playground.reverse import reach_from_input
-from playground.stepping import SCOPES, play_order
+from playground.explorer.conv import Stages
+from playground.explorer.explain import CellExplanation, explain
+from playground.explorer.failures import plural
+from playground.explorer.reverse import reach_from_input
+from playground.explorer.stepping import SCOPES, play_order
+from playground.render.figures import map_figure
 from ui.explorer_controls import FIELDS
 from ui.explorer_views import arithmetic
 from ui.keys import EXPLORER, KEEP

@@ -10,14 +10,15 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from playground import layers, models, receptive
-from playground.budget import training_estimate
-from playground.data import CLASSES, FashionMNIST
-from playground.presets import CLASSROOM
-from playground.receptive import receptive_fields
+from playground.explorer import receptive
+from playground.explorer.receptive import receptive_fields
+from playground.render.train_figures import curves_figure
 from playground.settings import Settings, SettingsError, current
-from playground.train import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_precision
-from playground.train_figures import curves_figure
+from playground.train import layers, models
+from playground.train.budget import training_estimate
+from playground.train.data import CLASSES, FashionMNIST
+from playground.train.loop import AUGMENTS, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_precision
+from playground.train.presets import CLASSROOM
 from ui.keys import KEEP, STUDIO
 from ui.layer_table import COLUMNS, PARAM_COLUMNS, apply_edits, layers_of, rows_of
 from ui.network_text import layers_text, parse_layers
@@ -188,7 +189,7 @@ def network_table(summary: models.Summary) -> None:
     if summary.error_row is not None:
         lines.append(f"| {summary.error_row + 1} | ⚠️ | | **{summary.error.split(': ', 1)[-1]}** | | |")
     lines.append(f"| | **total** | | | **{summary.total_params:,}** | **{summary.total_macs:,}** |")
-    if summary.ok:  # playground.budget: from the totals alone, at the default batch size and all the images
+    if summary.ok:  # playground.train.budget: from the totals alone, at the default batch size and all the images
         est = training_estimate(summary)
         lines.append(f"| | training estimate (batch 256, 60,000 images) | | | ~{est.peak_mb:,.0f} MB peak "
                      f"| ~{est.seconds_per_epoch:,.0f} s per epoch |")  # fmt: skip
@@ -196,7 +197,7 @@ def network_table(summary: models.Summary) -> None:
 
 
 def receptive_table(spec: dict, summary: models.Summary) -> None:
-    """How much of the image one unit of each layer sees (``playground.receptive``), the rule written out."""
+    """How much of the image one unit of each layer sees (``playground.explorer.receptive``), the rule written out."""
     with st.expander("Receptive fields: how much of the image one unit of each layer sees"):
         st.markdown(
             "Along each axis, a layer of kernel $k$, stride $s$, padding $p$ and dilation $d$ gives "

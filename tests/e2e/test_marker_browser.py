@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from playground.figures import map_figure
-from playground.marks import SELECTED
+from playground.render.figures import map_figure
+from playground.render.marks import SELECTED
 
 
 @pytest.mark.parametrize("size", [126, 512])

@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from playground.runs import RunManager, Status
+from playground.train.runs import RunManager, Status
 from tests.e2e.browser import need_chromium, shot, start_server, stop_server, wait_idle
 from tests.fakedata import write_fake_fashion_mnist
 from tests.proctree import descendants, wait_all_gone

@@ -165,7 +165,7 @@ def picture_text_px(page, selector: str, canvas_px: int) -> float:
 
 
 def test_presentation_mode_is_large_fits_one_screen_and_steps_by_keys(page, app_server):
-    from playground.pictures import TICK_SIZE, TITLE_SIZE
+    from playground.render.pictures import TICK_SIZE, TITLE_SIZE
 
     page.set_viewport_size({"width": 1920, "height": 1080})
     open_explorer(page, app_server, "?present=1&src=grid")

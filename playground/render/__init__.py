@@ -1,0 +1,1 @@
+"""Rendering: plotly figures and Pillow pictures from tensors, sharing one module of colours and scales."""

@@ -1,0 +1,35 @@
+"""The layout shows the design: the engine never imports Streamlit, and the README names every module."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE = sorted(p for p in (ROOT / "playground").rglob("*.py"))
+
+
+def imported(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_engine_never_imports_streamlit():
+    assert len(ENGINE) > 40
+    assert [p.relative_to(ROOT) for p in ENGINE if "streamlit" in imported(p)] == []
+
+
+def test_the_readme_layout_section_names_every_module():
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## How the code is laid out") :]
+    section = section[: section.index("\n## ", 1)]
+    missing = [str(p.relative_to(ROOT)) for p in ENGINE if p.name != "__init__.py" and f"`{p.name}`" not in section]
+    assert missing == []
+    for folder in ("explorer", "train", "render"):
+        assert f"`playground/{folder}/`" in section
+    for path in sorted((ROOT / "ui").glob("*.py")):
+        assert path.name == "__init__.py" or f"`{path.name}`" in section, path.name
+
