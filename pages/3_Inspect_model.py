@@ -6,7 +6,7 @@ from playground.render.figures import map_figure
 from playground.render.train_figures import grid_figure, probabilities_figure
 from playground.train.data import CLASSES
 from playground.train.evaluate import Evaluation
-from playground.train.models import feature_maps, summarize
+from playground.train.models import summarize
 from playground.train.predict import probabilities
 from ui.charts import chart
 from ui.common import present_bar, setup_page
@@ -21,11 +21,14 @@ from ui.inspect import (
     test_evaluation,
 )
 from ui.keys import INSPECT
+from ui.network_view import FIELDS as UNIT_FIELDS
+from ui.network_view import layer_maps, receptive_view, whole_network
 from ui.server import dataset
 from ui.state import link_note, notice, publish, restore
 from ui.text import plain
 
 PAGE, P = INSPECT.name, INSPECT.prefix
+FIELDS = FIELDS + UNIT_FIELDS
 restore(PAGE, FIELDS, DEFAULTS)
 if setup_page("Inspect a model", "🔬"):
     present_bar([6])
@@ -78,16 +81,21 @@ if data is not None:
     chart(map_figure(x[0] * 255, f"What the model sees: {label}", signed=False, height=300), where=c1,
           key=f"{P}_seen")  # fmt: skip
     chart(probabilities_figure(probabilities(model, x)), where=c2, key=f"{P}_probs")
+    maps = layer_maps(model, ckpt.spec, x)
+    if maps:
+        whole_network(x, maps)
     decision_view(model, x, network)
-    maps = [(n, t) for n, t in feature_maps(model, x[None]) if t.ndim == 4]
     if not maps:
         st.info("This network has no convolution or pooling layer, so there are no feature maps to show.")
         publish(PAGE, FIELDS)
         st.stop()
+    st.subheader("One layer's maps")
     st.session_state[f"{P}_layer"] = min(st.session_state[f"{P}_layer"], len(maps) - 1)
     layer = st.selectbox("Layer", range(len(maps)), format_func=lambda i: maps[i][0], key=f"{P}_layer",
                          persist_state="session")  # fmt: skip
-    n, t = maps[layer]
-    chart(grid_figure(t[0], f"{n}: {t.shape[1]} maps of {t.shape[2]}×{t.shape[3]}"), key=f"{P}_maps")
-link_note(PAGE, "It holds the model choice, the input and the layer; an uploaded checkpoint is not part of it.")
+    n, t, field = maps[layer]
+    chart(grid_figure(t, f"{n}: {t.shape[0]} maps of {t.shape[1]}×{t.shape[2]}"), key=f"{P}_maps")
+    receptive_view(x, n, t, field)
+link_note(PAGE, "It holds the model choice, the input, the layer and the unit; an uploaded checkpoint is not part of "
+          "it.")
 publish(PAGE, FIELDS)

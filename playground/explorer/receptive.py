@@ -34,6 +34,12 @@ class Field:
         first = self.start + unit * self.jump
         return first, first + self.size - 1
 
+    def within(self, unit: int, length: int) -> tuple[int, int]:
+        """``span(unit)`` inside an input of ``length`` pixels: the pixels of the image the unit sees (the padding
+        holds no pixels)."""
+        first, last = self.span(unit)
+        return max(0, first), min(length - 1, last)
+
     def recurrence(self, kernel: int, stride: int, padding: int, dilation: int, before: Field) -> str:
         """The rule with the numbers, e.g. ``r = 5 + (5 − 1)·1·2 = 13, j = 2·2 = 4``."""
         return (f"r = {before.size} + ({kernel} − 1)·{dilation}·{before.jump} = {self.size}, "

@@ -1,0 +1,29 @@
+"""The Inspect page's whole network in Chromium: every layer's maps drawn, and a click on a unit outlines its field."""
+
+from __future__ import annotations
+
+from tests.e2e.browser import shot, wait_idle
+
+
+def test_click_a_unit_and_its_receptive_field_is_outlined(page, fake_server):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{fake_server}/Inspect_model?model=pretrained&layer=7&map=5")
+    page.get_by_text("The whole network for this image").wait_for(timeout=120_000)
+    wait_idle(page)
+    network = page.locator(".st-key-mi_network img")
+    assert network.evaluate("i => i.complete && i.naturalWidth") > 1000  # nine columns of maps, drawn
+    unit = page.locator(".st-key-mi_unit_click .nsewdrag").first
+    unit.scroll_into_view_if_needed()
+    box = unit.bounding_box()
+    r, c = 3, 2  # of a 7×7 map
+    page.mouse.click(box["x"] + (c + 0.5) * box["width"] / 7, box["y"] + (r + 0.5) * box["height"] / 7)
+    said = page.get_by_text("Unit (3, 2) of 7: MaxPool2d sees input rows 6–21 and columns 2–17: a 16×16 field.")
+    said.wait_for(timeout=30_000)
+    wait_idle(page)
+    title = page.locator(".st-key-mi_unit_click .gtitle").text_content()
+    assert title == "7: MaxPool2d, map 5: unit (3, 2)"
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.locator(".st-key-mi_unit_field").scroll_into_view_if_needed()
+    shot(page, "inspect-receptive-field")
+    page.locator(".st-key-mi_network").scroll_into_view_if_needed()
+    shot(page, "inspect-whole-network")
