@@ -90,6 +90,7 @@ def layer_code(
         Python source that prints each stage's shape and, with ``--save PATH``, saves them as a dict of
         (C, H, W) tensors: input, padded, conv, activated and (with pooling) pooled.
     """
+    source = " ".join(str(source).split())  # a file name goes into a comment: one line
     c = image.shape[0]
     (kh, kw), top, bottom, left, right = conv.kernel_size, *conv.padding
     n_out = c if conv.per_channel else len(conv.filters)
