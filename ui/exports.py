@@ -12,11 +12,13 @@ import hashlib
 import streamlit as st
 import torch
 
+from playground.explorer import code as explorer_code
 from playground.explorer.code import LITERAL_LIMIT, layer_code
 from playground.explorer.conv import Stages
 from playground.render import animation
 from playground.render.confusion_picture import confusion_picture
 from playground.render.curve_picture import curves_picture
+from playground.train import code as train_code
 from playground.train.code import network_code
 from playground.train.data import CLASSES
 from playground.train.loop import TrainConfig
@@ -26,7 +28,7 @@ from ui.keys import EXPLORER, INSPECT, STUDIO
 
 E, S, INS = EXPLORER.prefix, STUDIO.prefix, INSPECT.prefix
 GIF_NAME = "cnn-playground-convolution.gif"
-LAYER_NAME, NETWORK_NAME = "cnn_playground_layer.py", "cnn_playground_network.py"
+LAYER_NAME, NETWORK_NAME = explorer_code.FILE_NAME, train_code.FILE_NAME
 CURVES_NAME, METRICS_NAME, CONFUSION_NAME = "training-curves.png", "training-metrics.csv", "confusion-matrix.png"
 PY_MIME = "text/x-python"
 
@@ -80,7 +82,7 @@ def network_exports(spec: dict, config: TrainConfig | None) -> None:
     """The studio's network and training settings as a runnable script, in an expander."""
     with st.expander("The network in PyTorch code (for a notebook)", key=f"{S}_code"):
         code = network_code(spec, config)
-        st.caption("It runs as it is: `python cnn_playground_network.py` prints each layer's output shape; "
+        st.caption(f"It runs as it is: `python {NETWORK_NAME}` prints each layer's output shape; "
                    "`--train` downloads FashionMNIST with torchvision and trains with these settings.")  # fmt: skip
         st.code(code, language="python")
         st.download_button("Download the code (.py)", code, file_name=NETWORK_NAME, mime=PY_MIME, key=f"{S}_code_dl")

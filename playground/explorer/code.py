@@ -13,6 +13,8 @@ import torch
 
 from playground.explorer.conv import ActivationSpec, ConvSpec, PoolSpec
 
+FILE_NAME = "cnn_playground_layer.py"
+IMPORTS = ["import argparse", "", "import torch", "from torch import nn"]  # every generated script's
 LITERAL_LIMIT = 1024  # inputs with at most this many numbers are written out in the script
 PAD_MODULES = {"zeros": "ZeroPad2d", "reflect": "ReflectionPad2d", "replicate": "ReplicationPad2d",
                "circular": "CircularPad2d"}  # fmt: skip
@@ -115,14 +117,11 @@ def layer_code(
     lines = [
         '"""One convolution layer as the CNN Playground explorer set it up: pad, convolve, activate, pool.',
         "",
-        "python layer.py              prints every stage's shape",
-        "python layer.py --save out.pt  also saves the stages' tensors (a dict of (C, H, W) tensors)",
+        f"python {FILE_NAME}               prints every stage's shape",
+        f"python {FILE_NAME} --save out.pt  also saves the stages' tensors (a dict of (C, H, W) tensors)",
         '"""',
         "",
-        "import argparse",
-        "",
-        "import torch",
-        "from torch import nn",
+        *IMPORTS,
         "",
         "parser = argparse.ArgumentParser()",
         'parser.add_argument("--save", help="save the stages to this path with torch.save")',

@@ -9,9 +9,11 @@ recognises (pytorch/examples' mnist).
 
 from __future__ import annotations
 
+from playground.explorer.code import IMPORTS
 from playground.train.loop import TrainConfig
 from playground.train.models import MEAN, STD, build_model, with_dropout
 
+FILE_NAME = "cnn_playground_network.py"
 OPTIMIZER_CODE = {
     "adamw": "torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)",
     "adam": "torch.optim.Adam(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)",
@@ -93,14 +95,11 @@ def network_code(spec: dict, config: TrainConfig | None = None) -> str:
     lines = [
         f'"""{name}: a CNN from CNN Playground\'s Training studio, with its training settings.',
         "",
-        "python network.py          prints each layer's output shape for a batch of zeros (no download, no training)",
-        "python network.py --train  downloads FashionMNIST with torchvision and trains (--data DIR, default ./data)",
+        f"python {FILE_NAME}          prints each layer's output shape for a batch of zeros (no download)",
+        f"python {FILE_NAME} --train  downloads FashionMNIST with torchvision and trains (--data DIR: ./data)",
         '"""',
         "",
-        "import argparse",
-        "",
-        "import torch",
-        "from torch import nn",
+        *IMPORTS,
         "",
         f"MEAN, STD = {MEAN!r}, {STD!r}  # FashionMNIST's pixel statistics (the studio normalises inside its model)",
         f"LR = {config.lr!r}",

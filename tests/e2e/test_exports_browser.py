@@ -21,16 +21,21 @@ def _download(page, key: str, folder) -> object:
     return path
 
 
+def _ready(page, key: str, name: str, timeout: float = 120_000) -> None:
+    """Wait for the element keyed ``key``, let the page settle, and screenshot it as ``name``."""
+    page.locator(f".st-key-{key} button").wait_for(timeout=timeout)
+    wait_idle(page)
+    page.locator(f".st-key-{key}").scroll_into_view_if_needed()
+    shot(page, name)
+
+
 def test_explorer_gif_and_code_then_inspect_confusion_png(page, fake_server, console_errors, tmp_path):
     page.goto(f"{fake_server}/Convolution_explorer?src=grid&padding=same")
     page.locator(".st-key-cx_s_Convolution img").wait_for(timeout=90_000)
     wait_idle(page)
     page.locator(".st-key-cx_export summary").click()
     page.locator(".st-key-cx_gif_make button").click()
-    page.locator(".st-key-cx_gif_dl button").wait_for(timeout=120_000)
-    wait_idle(page)
-    page.locator(".st-key-cx_export").scroll_into_view_if_needed()
-    shot(page, "exports-explorer")
+    _ready(page, "cx_gif_dl", "exports-explorer")
     gif_path = _download(page, "cx_gif_dl", tmp_path)
     gif = Image.open(gif_path)
     assert gif_path.name == "cnn-playground-convolution.gif" and gif.format == "GIF" and gif.n_frames == 36
@@ -44,10 +49,7 @@ def test_explorer_gif_and_code_then_inspect_confusion_png(page, fake_server, con
     assert "conv: (1, 6, 6)" in out.stdout  # "same" padding keeps the 6×6 grid's size
 
     page.goto(f"{fake_server}/Inspect_model")
-    page.locator(".st-key-mi_confusion_dl button").wait_for(timeout=120_000)
-    wait_idle(page)
-    page.locator(".st-key-mi_confusion_dl").scroll_into_view_if_needed()
-    shot(page, "exports-inspect")
+    _ready(page, "mi_confusion_dl", "exports-inspect")
     png_path = _download(page, "mi_confusion_dl", tmp_path)
     png = Image.open(png_path)
     assert png_path.name == "confusion-matrix.png" and png.format == "PNG" and png.width >= 1000
@@ -60,10 +62,7 @@ def test_studio_metrics_csv_after_a_run(page, fake_server, console_errors, tmp_p
     page.locator(".st-key-ts_train button").wait_for(timeout=90_000)
     wait_idle(page)
     page.locator(".st-key-ts_train button").click()
-    page.locator(".st-key-ts_metrics_dl button").wait_for(timeout=180_000)
-    wait_idle(page)
-    page.locator(".st-key-ts_metrics_dl").scroll_into_view_if_needed()
-    shot(page, "exports-studio")
+    _ready(page, "ts_metrics_dl", "exports-studio", timeout=180_000)
     path = _download(page, "ts_metrics_dl", tmp_path)
     rows = list(csv.DictReader(path.open()))
     assert path.name == "training-metrics.csv"
