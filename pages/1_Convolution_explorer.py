@@ -20,6 +20,7 @@ from ui.explorer_views import (
     stage_row,
     stage_titles,
 )
+from ui.exports import explorer_exports
 from ui.image_input import image_input
 from ui.keys import EXPLORER
 from ui.pictures import map_picture, show_picture
@@ -153,4 +154,5 @@ else:
     st.subheader("The reverse: where one input pixel goes")
     if st.toggle("Pick an input pixel", key=f"{P}_rev", persist_state="session"):
         reverse_view(stages, channel)
+    explorer_exports(image, settings, stages, channel, chosen.label)
 publish(PAGE, FIELDS)

@@ -9,6 +9,7 @@ from playground.train.runs import ACTIVE, RunError, Status
 from ui.budget import budget_check
 from ui.charts import chart
 from ui.common import present_bar, setup_page
+from ui.exports import network_exports, run_downloads
 from ui.keys import STUDIO
 from ui.run_status import run_status
 from ui.server import dataset, run_manager
@@ -62,6 +63,8 @@ else:
 
 st.subheader("2 · Training settings")
 config = hyperparameters(SETTINGS)
+if summary.ok and config is not None:
+    network_exports(spec, config)
 refusal = budget_check(summary, config)  # the estimated memory and time; None within the server's budget
 
 st.subheader("3 · Train")
@@ -130,6 +133,7 @@ def curves() -> None:
     label, newest = snapshots[-1]
     if newest.status not in ACTIVE:  # every run has ended: the same figure until another run starts
         chart(ended_curves(tuple((label, s.id) for label, s in snapshots), log_scale, history), key=f"{P}_curves")
+        run_downloads(history, newest.config, newest.accuracy, log_scale)
         return
     if interactive:
         chart(curves_figure(history, log_scale), key=f"{P}_curves")

@@ -10,6 +10,7 @@ from playground.train.models import summarize
 from playground.train.predict import probabilities
 from ui.charts import chart
 from ui.common import present_bar, setup_page
+from ui.exports import model_downloads
 from ui.inspect import (
     DEFAULTS,
     FIELDS,
@@ -59,6 +60,8 @@ if evaluated is not None:
     st.markdown(" · ".join(f"{c}: **{a:.0%}**" for c, a in zip(CLASSES, ev.per_class.tolist(), strict=True)))
     a, b = st.columns([3, 2])
     chart(confusion, where=a, key=f"{P}_confusion")
+    with a:
+        model_downloads(ev.confusion, ckpt.history, ckpt.config)
     wrong = (ev.predictions != data.test_labels).nonzero().flatten()[:12].tolist()
     with b:
         st.markdown("**Misclassified test images** (true → predicted)")

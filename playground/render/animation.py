@@ -1,0 +1,228 @@
+"""The kernel sliding over the padded input as an animated GIF, in the style of vdumoulin's conv_arithmetic.
+
+Each frame outlines one kernel window on the padded input (padding hatched) and the output cell it
+makes; the output fills in cell by cell in stride order (row-major). A map with more output cells
+than ``MAX_FRAMES`` is animated over its top-left corner (``plan`` says which corner). The static
+layers (input, empty and full output) are drawn once with ``pictures``' blocks; each frame only pastes
+the filled part and draws ``marks``, so 400 frames take about a second.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from playground.explorer.conv import Stages
+from playground.explorer.explain import fmt
+from playground.render.colours import scale_for, value_range
+from playground.render.marks import draw_marks
+from playground.render.pictures import (
+    PAD,
+    canvas,
+    cell_pixels,
+    colorizer,
+    fitting_font,
+    grid_lines,
+    write_numbers,
+)
+from playground.render.zoom import compact
+
+MAX_FRAMES = 400
+NUMBERS_MAX = 12  # panels up to 12×12 cells carry their numbers
+PANEL = 440  # canvas width of each panel
+FOOTER, FOOTER_SIZE = 100, 28
+HATCH = (0, 120, 255)  # padding cells are hatched in blue
+INPUT_EDGE = (30, 30, 30)  # the real input's border inside the padding
+INK = (40, 40, 40)
+EMPTY = (215, 215, 215)  # output cells not yet computed
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the GIF shows: ``rows``×``cols`` output cells (one frame each) over ``in_rows``×``in_cols`` padded cells.
+
+    ``cropped`` is True when the output (``out_h``×``out_w``) has more cells than the frame limit and only its
+    top-left corner is animated.
+    """
+
+    rows: int
+    cols: int
+    in_rows: int
+    in_cols: int
+    out_h: int
+    out_w: int
+    input_channel: int
+
+    @property
+    def frames(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def cropped(self) -> bool:
+        return (self.rows, self.cols) != (self.out_h, self.out_w)
+
+    def words(self) -> str:
+        """What the GIF shows, in a sentence for the page."""
+        n = f"{self.frames:,} frame{'s' if self.frames != 1 else ''}, one per output cell"
+        if not self.cropped:
+            return f"{n}: the whole {self.out_h}×{self.out_w} output."
+        return (f"{n} of the top-left {self.rows}×{self.cols} corner of the {self.out_h}×{self.out_w} output "
+                f"(at most {MAX_FRAMES} frames), over the top-left {self.in_rows}×{self.in_cols} of the padded "
+                "input.")  # fmt: skip
+
+
+def plan(stages: Stages, channel: int = 0, max_frames: int = MAX_FRAMES) -> Plan:
+    """The output cells and padded-input cells the GIF of output ``channel`` shows (at most ``max_frames``)."""
+    (ah, aw), (_, out_h, out_w) = stages.conv_axes, stages.conv.shape
+    side = max(1, int(max_frames**0.5))
+    if out_h * out_w <= max_frames and max(out_h, out_w) <= 2 * side:
+        rows, cols = out_h, out_w
+    else:  # a corner at most side × side: its cells stay big enough to see
+        rows, cols = min(out_h, side), min(out_w, side)
+
+    def reach(n: int, axis) -> int:  # padded cells the first n windows along an axis cover
+        return min(axis.padded, (n - 1) * axis.stride + (axis.kernel - 1) * axis.dilation + 1)
+
+    in_rows = ah.padded if rows == out_h else reach(rows, ah)
+    in_cols = aw.padded if cols == out_w else reach(cols, aw)
+    return Plan(rows, cols, in_rows, in_cols, out_h, out_w, channel if stages.groups > 1 else 0)
+
+
+def _panel(values: torch.Tensor, title: str, signed: bool, rng: tuple[float, float], numbers: bool,
+           paint: Callable[[np.ndarray, float], None] = lambda rgb, k: None,
+           draw_more: Callable[[ImageDraw.ImageDraw, int, int, float], None] = lambda d, x, y, k: None):  # fmt: skip
+    """One map's canvas (title, cells, numbers) and where its cells sit: (image, x0, y0, pixels per cell, size)."""
+    pixels, k = cell_pixels(values[None], PANEL - 2 * PAD, colorizer(scale_for(signed), *rng))
+    pixels = pixels.copy()
+    if k >= 4:
+        grid_lines(pixels, k)
+    paint(pixels, k)
+    where = {}
+
+    def draw_map(draw: ImageDraw.ImageDraw, x0: int, y0: int) -> None:
+        where["origin"] = (x0, y0)
+        if numbers:
+            write_numbers(draw, values, pixels, x0, y0, k, compact, margin=4)
+        draw_more(draw, x0, y0, k)
+
+    image = canvas(pixels, tuple(values.shape), title, PANEL, draw_map)
+    return image, *where["origin"], k, pixels.shape[:2]
+
+
+def _hatch(top: int, left: int, height: int, width: int) -> Callable[[np.ndarray, float], None]:
+    """Paint: diagonal blue stripes over every padded cell outside the input's rows [top, top+height) × cols."""
+
+    def paint(rgb: np.ndarray, k: float) -> None:
+        h, w = rgb.shape[:2]
+        rows, cols = np.arange(h)[:, None] // k, np.arange(w)[None, :] // k
+        outside = (rows < top) | (rows >= top + height) | (cols < left) | (cols >= left + width)
+        stripes = ((np.arange(h)[:, None] + np.arange(w)[None, :]) % 10) < 3
+        rgb[outside & stripes] = HATCH
+
+    return paint
+
+
+def conv_animation(
+    stages: Stages,
+    channel: int = 0,
+    *,
+    max_frames: int = MAX_FRAMES,
+    frame_ms: int = 350,
+    on_frame: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """An animated GIF of the convolution making output ``channel`` (before activation and pooling).
+
+    Args:
+        stages: the explorer's pipeline (``conv.run_stages``).
+        channel: the output channel; its input channel is the same one for a per-channel kernel, else channel 0.
+        max_frames: at most this many frames (output cells); a larger output is animated over its top-left corner.
+        frame_ms: each frame's duration in milliseconds (the last frame stays three times longer).
+        on_frame: called as ``on_frame(done, total)`` after each frame is drawn (a page's progress bar).
+
+    Returns:
+        The GIF's bytes, looping forever.
+    """
+    p = plan(stages, channel, max_frames)
+    ah, aw = stages.conv_axes
+    kh, kw = ah.kernel, aw.kernel
+    padded = stages.padded[p.input_channel].detach().float()
+    out = stages.conv[channel].detach().float()
+    shown_in, shown_out = padded[: p.in_rows, : p.in_cols], out[: p.rows, : p.cols]
+    in_rng, out_rng = value_range(padded, signed=False), value_range(out, signed=True)
+    edge = (ah.pad_before, aw.pad_before, ah.size, aw.size)
+
+    def outline_input(draw: ImageDraw.ImageDraw, x0: int, y0: int, k: float) -> None:
+        top, left, height, width = edge
+        box = (x0 + left * k, y0 + top * k, x0 + min(left + width, p.in_cols) * k - 1,
+               y0 + min(top + height, p.in_rows) * k - 1)  # fmt: skip
+        if box[2] > box[0] and box[3] > box[1]:
+            draw.rectangle(box, outline=INPUT_EDGE, width=3)
+
+    title_in = f"Padded input{f' (channel {p.input_channel})' if stages.padded.shape[0] > 1 else ''}"
+    numbers_in = max(shown_in.shape) <= NUMBERS_MAX
+    left_img, lx, ly, lk, lsize = _panel(shown_in, title_in, False, in_rng, numbers_in,
+                                         _hatch(*edge), outline_input)  # fmt: skip
+    numbers_out = max(shown_out.shape) <= NUMBERS_MAX
+    out_title = f"Output{f' channel {channel}' if stages.conv.shape[0] > 1 else ''}"
+    full, rx, ry, rk, rsize = _panel(shown_out, out_title, True, out_rng, numbers_out)
+    empty = full.copy()  # the output's cells before they are computed: flat gray
+    gray = np.full((*rsize, 3), EMPTY, dtype=np.uint8)
+    if rk >= 4:
+        grid_lines(gray, rk)
+    empty.paste(Image.fromarray(gray), (rx, ry))
+
+    height = max(left_img.height, full.height)
+    base = Image.new("RGB", (2 * PANEL, height + FOOTER), "white")
+    base.paste(left_img, (0, 0))
+    base.paste(empty, (PANEL, 0))
+    rx += PANEL
+    mode = "zeros" if stages.padding_mode == "zeros" else f"{stages.padding_mode} copies"
+    legend = f"Blue hatching: padding ({mode}) · yellow: the kernel window · green: the output cell"
+    ImageDraw.Draw(base).text((PANEL, height + 3 * FOOTER // 4), legend, fill=INK, anchor="mm",
+                              font=fitting_font(legend, FOOTER_SIZE - 6, 2 * PANEL - 2 * PAD))  # fmt: skip
+    stride = f"stride {ah.stride}×{aw.stride}" + (f" · top-left {p.rows}×{p.cols} of {p.out_h}×{p.out_w}"
+                                                  if p.cropped else "")  # fmt: skip
+
+    widest = max((fmt(float(v), 3) for v in shown_out.flatten()), key=len)  # one font for every frame's line
+    line_font = fitting_font(f"Output cell ({p.rows}, {p.cols}) = {widest}   ·   {stride}", FOOTER_SIZE,
+                             2 * PANEL - 2 * PAD)  # fmt: skip
+    frames: list[Image.Image] = []
+    palette = None
+    for i in range(p.frames):
+        r, c = divmod(i, p.cols)
+        frame = base.copy()
+        if r:  # the rows already done, then this row up to this cell
+            frame.paste(full.crop((rx - PANEL, ry, rx - PANEL + rsize[1], ry + round(r * rk))), (rx, ry))
+        y = ry + round(r * rk)
+        x1 = round((c + 1) * rk)
+        frame.paste(full.crop((rx - PANEL, y, rx - PANEL + x1, ry + round((r + 1) * rk))), (rx, y))
+        draw = ImageDraw.Draw(frame)
+        window = [(r * ah.stride + a * ah.dilation, c * aw.stride + b * aw.dilation)
+                  for a in range(kh) for b in range(kw)]  # fmt: skip
+        draw_marks(draw, lx, ly, lsize, lk, highlight=window)
+        draw_marks(draw, rx, ry, rsize, rk, selected=(r, c))
+        words = f"Output cell ({r}, {c}) = {fmt(float(out[r, c]), 3)}   ·   {stride}"
+        draw.text((PANEL, height + FOOTER // 3), words, fill=INK, font=line_font, anchor="mm")
+        if palette is None:  # one palette for every frame, from the first: same colours, and 3× faster
+            palette = _palette(full, frame)
+        frames.append(frame.quantize(palette=palette, dither=Image.Dither.NONE))
+        if on_frame is not None:
+            on_frame(i + 1, p.frames)
+    buf = io.BytesIO()
+    durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 3]
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   optimize=True, disposal=1)  # optimize: unchanged pixels transparent  # fmt: skip
+    return buf.getvalue()
+
+
+def _palette(full: Image.Image, frame: Image.Image) -> Image.Image:
+    """A 255-colour palette covering the first frame and the filled output (whose colours later frames show)."""
+    both = Image.new("RGB", (frame.width + full.width, max(frame.height, full.height)), "white")
+    both.paste(frame, (0, 0))
+    both.paste(full, (frame.width, 0))
+    return both.quantize(255, method=Image.Quantize.MEDIANCUT)  # one index left free: GIF transparency
