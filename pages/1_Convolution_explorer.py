@@ -8,6 +8,7 @@ import torch
 from playground import images
 from playground.explorer.conv import ConfigError, applied_kernel, run_stages
 from playground.explorer.explain import fmt
+from playground.explorer.transposed import run_transposed
 from ui.common import present_bar, setup_page
 from ui.explorer_controls import DEFAULTS, FIELDS, read_settings
 from ui.explorer_views import (
@@ -17,8 +18,10 @@ from ui.explorer_views import (
     formula_blocks,
     formulas,
     impossible,
+    output_channel,
     stage_row,
     stage_titles,
+    summary,
 )
 from ui.exports import explorer_exports
 from ui.image_input import image_input
@@ -28,13 +31,12 @@ from ui.present import Reveal
 from ui.state import link_note, notice, publish, restore
 from ui.step_through import move, reverse_view, selected_cell, step_through
 from ui.text import plain
+from ui.transposed_views import show as show_transposed
 
 PAGE, P = EXPLORER.name, EXPLORER.prefix
-RGB_NAMES = ("red", "green", "blue")
 GROUPS = ("Image", "Kernel", "Stride · padding", "Activation", "Pooling")
 
 restore(PAGE, FIELDS, DEFAULTS)
-ss = st.session_state
 
 
 def _presenting() -> None:
@@ -100,38 +102,31 @@ if not present:
         k2.markdown(
             f"**{plain(settings.filter_names[0])}**, {kernel.shape[0]}×{kernel.shape[1]}"
             + (f", plus {extra} more filter{'s' if extra > 1 else ''}" if extra else "")
-            + f"  \nStride {settings.conv.stride}, dilation {settings.conv.dilation}, padding (top, bottom, left, "
-            f"right) {settings.conv.padding} in {settings.conv.padding_mode} mode, bias {fmt(settings.conv.bias)}  \n"
-            f"Activation: {settings.act.name} · Pooling: {settings.pool.kind}"
+            + f"  \n{summary(settings)}"
         )
         link_note(PAGE, "A drawing stays in this browser; an upload or photo is not part of the link.")
 
 try:
-    stages = run_stages(image, settings.conv, settings.act, settings.pool)
+    if settings.transposed is not None:
+        transposed = run_transposed(image, settings.transposed, settings.act)
+    else:
+        stages = run_stages(image, settings.conv, settings.act, settings.pool)
 except ConfigError as e:
     impossible(e, image)
     publish(PAGE, FIELDS)
     st.stop()
 
-# Which output channel to show when there are several.
-n_out = stages.conv.shape[0]
-channel = 0
-if n_out > 1:
-    names = RGB_NAMES if settings.conv.per_channel and n_out == 3 else settings.filter_names
-    ss[f"{P}_channel"] = min(ss[f"{P}_channel"], n_out - 1)
-    channel = st.radio("Output channel shown", range(n_out), format_func=lambda i: f"{i}: {names[i]}",
-                       horizontal=True, key=f"{P}_channel", persist_state="session")  # fmt: skip
-
-if present:
+maps = transposed.output if settings.transposed is not None else stages.conv
+channel = output_channel(maps.shape[0], settings)
+if settings.transposed is not None:
+    show_transposed(transposed, settings, channel, bar if present else None)
+elif present:
     n_stages = len(stage_titles(stages, settings))
     _, h, w = stages.conv.shape
     reveal = Reveal(f"{P}_reveal", n_stages + 2, lambda d: move(d, h, w))
     cell = selected_cell(stages, channel)
     steps = [*stage_titles(stages, settings), "output size", f"cell ({cell.row}, {cell.col}) as arithmetic"]
-    bar[5].button("◀", key=f"{P}_back", on_click=reveal.back, help="Back (← or PageUp)", width="stretch")
-    bar[6].markdown(f"**{reveal.step} / {reveal.last} · {steps[reveal.step - 1]}**")
-    bar[7].button("▶", key=f"{P}_fwd", on_click=reveal.next, help="Next (→ or PageDown)", width="stretch")
-    reveal.keyboard()
+    reveal.bar(bar[5:8], steps, P)
     done = reveal.step == reveal.last
     stage_row(stages, settings, channel, min(reveal.step, n_stages), cell if done else None)
     sizes, worked = st.columns([1, 1.1], gap="medium")

@@ -15,6 +15,7 @@ import streamlit as st
 from playground.explorer import kernels, samples, shapes
 from playground.explorer.conv import ACTIVATIONS, PAD_MODES, POOLS, ActivationSpec, ConvSpec, PoolSpec, activate
 from playground.explorer.stepping import SCOPES
+from playground.explorer.transposed import TransposedSpec
 from playground.render.figures import activation_figure
 from ui.charts import chart
 from ui.image_input import GRID_SIDES, SOURCES, grid_values
@@ -26,6 +27,9 @@ P = EXPLORER.prefix
 PADDING_SHORTCUTS = ("valid", "same", "full", "custom")
 RESOLUTIONS = (16, 28, 32, 64, 128, 256, 512)
 CHANNEL_MODES = ("Same kernel on each channel", "One filter over all channels")
+KINDS = ("Convolution", "Transposed convolution")
+NO_POOLING = ("No pooling after a transposed convolution: it usually enlarges a map (in a decoder), and pooling "
+              "would shrink it again. The activation still follows.")  # fmt: skip
 
 
 WEIGHTS = kernels.WEIGHT_LIMIT
@@ -38,6 +42,7 @@ KERNEL_SLUGS = {
 SAMPLE_SLUGS = {"Photo: coffee cup (CC0)": "coffee", "Photo: Chelsea the cat (CC0)": "cat"}
 CHANNEL_SLUGS = {CHANNEL_MODES[0]: "each", CHANNEL_MODES[1]: "all"}
 FIELDS = [
+    one("kind", f"{P}_kind", KINDS[0], choice(KINDS, {KINDS[0]: "conv", KINDS[1]: "transposed"})),
     one("src", f"{P}_source", "Sample", choice(SOURCES, {"Number grid": "grid"})),
     one("sample", f"{P}_sample", "Shapes", choice(list(samples.SAMPLES), SAMPLE_SLUGS)),
     one("grid", f"{P}_grid", grid_values(6, 0), matrix(-10_000, 10_000, *GRID_SIDES, square=True)),
@@ -56,6 +61,8 @@ FIELDS = [
     one("padding", f"{P}_padshort", "valid", choice(PADDING_SHORTCUTS)),
     Field("pads", (f"{P}_pt", f"{P}_pb", f"{P}_pl", f"{P}_pr"), (1, 1, 1, 1), values_of(integer(0, 32), 4)),
     one("padmode", f"{P}_padmode", "zeros", choice(PAD_MODES)),
+    Field("tpad", (f"{P}_tpad_h", f"{P}_tpad_w"), (0, 0), pair(integer(0, 16))),
+    Field("opad", (f"{P}_opad_h", f"{P}_opad_w"), (0, 0), pair(integer(0, 15))),
     one("act", f"{P}_act", "ReLU", choice(ACTIVATIONS)),
     one("slope", f"{P}_slope", 0.1, number(0, 1)),
     one("pool", f"{P}_pool", "Max", choice(POOLS, {"Average": "avg", "LP (L2)": "l2"})),
@@ -89,6 +96,7 @@ class Settings:
     filter_names: tuple[str, ...]
     kernel_error: str | None = None
     kernel_note: str = ""
+    transposed: TransposedSpec | None = None  # set when the layer kind is "Transposed convolution"
 
 
 def image_settings() -> tuple[bool, int]:
@@ -154,10 +162,8 @@ def kernel_settings() -> tuple[str, kernels.Kernel, str, str | None]:
     return preset, kernel, note, error
 
 
-def geometry_settings(kernel_size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int], tuple, str]:
-    """Stride, dilation, padding and padding mode."""
-    stride = _pair("Stride S", 1, 16, "stride")
-    dilation = _pair("Dilation D", 1, 8, "dil")
+def padding_settings(kernel_size: tuple[int, int], dilation: tuple[int, int]) -> tuple[tuple, str]:
+    """A convolution's padding (top, bottom, left, right) and padding mode."""
     shortcut = st.radio(
         "Padding P",
         PADDING_SHORTCUTS,
@@ -179,7 +185,16 @@ def geometry_settings(kernel_size: tuple[int, int]) -> tuple[tuple[int, int], tu
         (top, bottom), (left, right) = (shapes.shortcut_padding(shortcut, k, d) for k, d in per_axis)
         padding = (top, bottom, left, right)
     mode = st.selectbox("Padding mode", PAD_MODES, key=f"{P}_padmode", persist_state=KEEP)
-    return stride, dilation, padding, mode
+    return padding, mode
+
+
+def transposed_padding() -> tuple[tuple[int, int], tuple[int, int]]:
+    """A transposed convolution's padding and output padding, each (rows, cols)."""
+    padding = _pair("Padding P", 0, 16, "tpad")
+    output_padding = _pair("Output padding OP", 0, 15, "opad")
+    st.caption("P crops P pixels off both ends of each axis of the output; OP adds OP pixels at its bottom and "
+               "right end, and must be smaller than the stride or the dilation. PyTorch pads with zeros only.")
+    return padding, output_padding
 
 
 def _pair(label: str, lo: int, hi: int, key: str) -> tuple[int, int]:
@@ -219,6 +234,9 @@ def read_settings(section) -> Settings:
     with section("Image"):
         color, max_side = image_settings()
     with section("Kernel"):
+        kind = st.radio("Layer kind", KINDS, horizontal=True, key=f"{P}_kind", persist_state=KEEP,
+                        help="A transposed convolution scatters a copy of the kernel, scaled by each input pixel, "
+                        "S pixels apart: it enlarges a map, as decoders and generators do.")  # fmt: skip
         preset, kernel, note, kernel_error = kernel_settings()
         names = [n for n in kernels.PRESET_NAMES if n != preset]
         st.session_state[f"{P}_extra"] = [n for n in st.session_state[f"{P}_extra"] if n in names]
@@ -235,13 +253,25 @@ def read_settings(section) -> Settings:
         limit = kernels.BIAS_LIMIT
         bias = st.number_input(f"Bias b (−{limit:,.0f} to {limit:,.0f})", -limit, limit, step=1.0, format="%g",
                                key=f"{P}_bias", persist_state=KEEP)  # fmt: skip
+    transposed = None
     with section("Stride · padding"):
-        stride, dilation, padding, mode = geometry_settings((len(kernel), len(kernel[0])))
+        stride, dilation = _pair("Stride S", 1, 16, "stride"), _pair("Dilation D", 1, 8, "dil")
+        if kind == KINDS[1]:
+            t_pad, out_pad = transposed_padding()
+            padding, mode = (0, 0, 0, 0), "zeros"
+            transposed = TransposedSpec(tuple(filters), per_channel, stride, t_pad, out_pad, dilation, flip,
+                                        float(bias))  # fmt: skip
+        else:
+            padding, mode = padding_settings((len(kernel), len(kernel[0])), dilation)
     with section("Activation"):
         act = activation_settings()
     with section("Pooling"):
-        pool = pooling_settings()
+        if transposed is None:
+            pool = pooling_settings()
+        else:
+            pool = PoolSpec("None")
+            st.caption(NO_POOLING)
     own = st.session_state[f"{P}_weights"] is not None
     conv = ConvSpec(tuple(filters), per_channel, stride, padding, mode, dilation, flip, float(bias))
     first = f"your kernel (typed over {preset})" if own else preset
-    return Settings(color, max_side, conv, act, pool, (first, *extra), kernel_error, note)
+    return Settings(color, max_side, conv, act, pool, (first, *extra), kernel_error, note, transposed)

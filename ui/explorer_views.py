@@ -11,6 +11,7 @@ import torch
 
 from playground.explorer.conv import ConfigError, Stages
 from playground.explorer.explain import CellExplanation, fmt
+from playground.explorer.shapes import AxisSize
 from ui.explorer_controls import Settings
 from ui.keys import EXPLORER
 from ui.pictures import map_picture, rgb_picture, show_picture
@@ -20,6 +21,35 @@ P = EXPLORER.prefix
 
 def shape_text(t: torch.Tensor) -> str:
     return "×".join(str(d) for d in t.shape)
+
+
+def hidden_frame(i: int, title: str) -> None:
+    """Stage ``i``'s place in presentation mode before it is revealed: an empty frame with its title."""
+    with st.container(border=True, key=f"{P}_hidden_{i}"):
+        st.markdown(f"**{i + 1} · {title}**  \n*next: press → or Next*")
+
+
+def output_channel(n_out: int, settings: Settings) -> int:
+    """Which of ``n_out`` output channels to show: a choice when there are several, kept inside the range."""
+    if n_out == 1:
+        return 0
+    ss = st.session_state
+    names = ("red", "green", "blue") if settings.conv.per_channel and n_out == 3 else settings.filter_names
+    ss[f"{P}_channel"] = min(ss[f"{P}_channel"], n_out - 1)
+    return st.radio("Output channel shown", range(n_out), format_func=lambda i: f"{i}: {names[i]}",
+                    horizontal=True, key=f"{P}_channel", persist_state="session")  # fmt: skip
+
+
+def summary(settings: Settings) -> str:
+    """The layer's settings in one markdown paragraph, beside the kernel."""
+    c, t = settings.conv, settings.transposed
+    if t is not None:
+        return (f"Transposed convolution: stride {t.stride}, dilation {t.dilation}, padding (rows, cols) "
+                f"{t.padding}, output padding {t.output_padding}, bias {fmt(t.bias)}  \n"
+                f"Activation: {settings.act.name} · no pooling")  # fmt: skip
+    return (f"Stride {c.stride}, dilation {c.dilation}, padding (top, bottom, left, right) {c.padding} in "
+            f"{c.padding_mode} mode, bias {fmt(c.bias)}  \nActivation: {settings.act.name} · Pooling: "
+            f"{settings.pool.kind}")  # fmt: skip
 
 
 def stage_titles(stages: Stages, settings: Settings) -> list[str]:
@@ -52,8 +82,7 @@ def stage_row(
     for i, (col, title) in enumerate(zip(cols, titles, strict=True)):
         with col:
             if i >= shown:
-                with st.container(border=True, key=f"{P}_hidden_{i}"):
-                    st.markdown(f"**{i + 1} · {title}**  \n*next: press → or Next*")
+                hidden_frame(i, title)
                 continue
             if i == 0:
                 pic = rgb_picture(stages.input, title) if color else map_picture(stages.input[0], title, signed=False)
@@ -89,18 +118,27 @@ def formula_blocks(stages: Stages, settings: Settings) -> list[tuple[str, tuple]
     return blocks
 
 
-def formula(title: str, axes: tuple, compact: bool = False) -> None:
-    """One stage's output-size rule, symbolic, then with this page's numbers (one line when both axes agree)."""
+LETTERS = "S = stride, P = padding, D = dilation, F = size"
+
+
+def formula(title: str, axes: tuple, compact: bool = False, letters: str = LETTERS) -> None:
+    """One stage's output-size rule, symbolic, then with this page's numbers (one line when both axes agree).
+
+    ``axes`` are ``shapes.AxisSize`` or ``shapes.TransposedAxis`` (height, width); ``letters`` says what the
+    rule's letters stand for.
+    """
     if compact:
         st.markdown(f"**{title}**: output size")
     else:
-        st.markdown(f"**{title}**: the rule, then your numbers (S = stride, P = padding, D = dilation, F = size)")
+        st.markdown(f"**{title}**: the rule, then your numbers ({letters})")
     st.latex(axes[0].symbolic("W"))
     same = axes[0] == axes[1]
     for symbol, axis in zip(("H, W", "") if same else ("H", "W"), axes, strict=True):
         if not symbol:
             continue
         st.latex(axis.substituted(r"H_{out}, W" if same else symbol))
+        if not isinstance(axis, AxisSize):
+            continue
         n = axis.uncovered
         if axis.pool and n:
             st.caption(f"{symbol}: the last {n} pixel{'s are' if n > 1 else ' is'} not covered by any window.")

@@ -69,6 +69,15 @@ class Reveal:
             ss[self.key] = max(1, ss[self.key] - 1)
             ss[f"{self.key}_walked"] = 0
 
+    def bar(self, cells: list, titles: list[str], prefix: str) -> None:
+        """◀, "step / last · title" and ▶ in three cells of the presentation bar (buttons keyed ``{prefix}_back``
+        and ``{prefix}_fwd``), and the keyboard listener."""
+        back, label, fwd = cells
+        back.button("◀", key=f"{prefix}_back", on_click=self.back, help="Back (← or PageUp)", width="stretch")
+        label.markdown(f"**{self.step} / {self.last} · {titles[self.step - 1]}**")
+        fwd.button("▶", key=f"{prefix}_fwd", on_click=self.next, help="Next (→ or PageDown)", width="stretch")
+        self.keyboard()
+
     def show_all(self) -> None:
         st.session_state[self.key] = self.last
 

@@ -34,17 +34,23 @@ def move(delta: int, h: int, w: int) -> None:
     ss[f"{P}_row"], ss[f"{P}_col"] = divmod(pos, w)
 
 
-def selected_cell(stages: Stages, channel: int) -> CellExplanation:
-    """The selected output cell, kept inside the map when the map shrinks (call before the cell sliders), explained."""
+def clamp_cell(h: int, w: int) -> tuple[int, int]:
+    """The selected (row, col), kept inside an h×w map when the map shrinks (call before the cell sliders)."""
     ss = st.session_state
-    _, h, w = stages.conv.shape
     row, col = min(ss[f"{P}_row"], h - 1), min(ss[f"{P}_col"], w - 1)
     if (row, col) != (ss[f"{P}_row"], ss[f"{P}_col"]):
         ss[f"{P}_row"], ss[f"{P}_col"] = row, col
-    return explain(stages, channel, row, col)
+    return row, col
 
 
-def _clicked() -> None:
+def selected_cell(stages: Stages, channel: int) -> CellExplanation:
+    """The selected output cell, kept inside the map, explained."""
+    _, h, w = stages.conv.shape
+    return explain(stages, channel, *clamp_cell(h, w))
+
+
+def clicked() -> None:
+    """A click on the output map (key ``cx_outmap``) selects the clicked cell."""
     points = st.session_state.get(f"{P}_outmap", {}).get("selection", {}).get("points", [])
     if points:
         st.session_state[f"{P}_row"], st.session_state[f"{P}_col"] = int(points[0]["y"]), int(points[0]["x"])
@@ -80,11 +86,8 @@ def step_through(stages: Stages, channel: int) -> None:
     st.fragment(run_every=SPEEDS[speed] if playing else None)(_cell_view)(stages, channel, playing)
 
 
-def _cell_view(stages: Stages, channel: int, playing: bool) -> None:
-    _, h, w = stages.conv.shape
-    if playing:  # each timer tick reruns this fragment: one step per tick
-        _step_on(h, w)
-    cell = selected_cell(stages, channel)
+def cell_controls(h: int, w: int) -> None:
+    """◀, the row and column sliders and ▶ that move the selected cell of an h×w output."""
     b1, b2, b3, b4 = st.columns([1, 4, 4, 1], vertical_alignment="bottom")
     b1.button("◀", key=f"{P}_prev", on_click=move, args=(-1, h, w), width="stretch")
     b4.button("▶", key=f"{P}_next", on_click=move, args=(1, h, w), width="stretch")
@@ -92,6 +95,14 @@ def _cell_view(stages: Stages, channel: int, playing: bool) -> None:
         b2.slider(f"Row (0–{h - 1})", 0, h - 1, key=f"{P}_row", persist_state=KEEP)
     if w > 1:
         b3.slider(f"Column (0–{w - 1})", 0, w - 1, key=f"{P}_col", persist_state=KEEP)
+
+
+def _cell_view(stages: Stages, channel: int, playing: bool) -> None:
+    _, h, w = stages.conv.shape
+    if playing:  # each timer tick reruns this fragment: one step per tick
+        _step_on(h, w)
+    cell = selected_cell(stages, channel)
+    cell_controls(h, w)
     row, col = cell.row, cell.col
     field = [(r, c) for r in cell.rows for c in cell.cols]
 
@@ -116,7 +127,7 @@ def _cell_view(stages: Stages, channel: int, playing: bool) -> None:
                 height=max(300, min(600, round(520 * h / w) + 90)),  # a half-width column: as tall as the map needs
             ),
             key=f"{P}_outmap",
-            on_select=_clicked,
+            on_select=clicked,
             selection_mode="points",
             config=CLICKABLE,
         )

@@ -154,7 +154,7 @@ def pad(image: torch.Tensor, spec: ConvSpec) -> torch.Tensor:
     """``F.pad`` of a (C, H, W) image by ``spec.padding`` in ``spec.padding_mode``."""
     top, bottom, left, right = spec.padding
     pads = ((top, bottom), (left, right))
-    _each_axis(lambda i: shapes.check_padding(image.shape[1 + i], *pads[i], spec.padding_mode, axis=AXES[i]), "padding")
+    each_axis(lambda i: shapes.check_padding(image.shape[1 + i], *pads[i], spec.padding_mode, axis=AXES[i]), "padding")
     mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
     return F.pad(image[None], (left, right, top, bottom), mode=mode)[0]
 
@@ -194,7 +194,7 @@ def pool(x: torch.Tensor, spec: PoolSpec) -> torch.Tensor | None:
     raise _refused("pooling", f"unknown pooling {spec.kind!r}", f"Choose one of {', '.join(POOLS)}.")
 
 
-def _each_axis(fn, stage: str):
+def each_axis(fn, stage: str):
     """Call ``fn(i)`` for i = 0 (height), 1 (width), turning a shapes error into a ConfigError of ``stage``."""
     out = []
     for i, axis in enumerate(AXES):
@@ -212,7 +212,7 @@ def conv_axes(shape: tuple[int, int], spec: ConvSpec) -> tuple[shapes.AxisSize, 
     top, bottom, left, right = spec.padding
     pads = ((top, bottom), (left, right))
     k = spec.kernel_size
-    return _each_axis(
+    return each_axis(
         lambda i: shapes.conv_axis(shape[i], k[i], spec.stride[i], pads[i], spec.dilation[i], axis=AXES[i]),
         "convolution",
     )
@@ -228,9 +228,33 @@ def pool_axes(shape: tuple[int, int], spec: PoolSpec) -> tuple[shapes.AxisSize, 
         except shapes.SizeError as e:
             raise ConfigError(e.failure) from None
     k, s, p = spec.kernel, spec.stride, spec.padding
-    return _each_axis(
+    return each_axis(
         lambda i: shapes.pool_axis(shape[i], k[i], s[i], p[i], 1, spec.ceil_mode, axis=AXES[i]), "pooling"
     )
+
+
+def check_input(image: torch.Tensor, bias: float, stage: str = "convolution") -> None:
+    """Refuse an image that is not (C, H, W) and a bias out of range (``stage`` names the layer).
+
+    Raises:
+        ConfigError: either is wrong.
+    """
+    if image.ndim != 3:
+        raise _refused("input", f"expected an image of shape (C, H, W), got {tuple(image.shape)}")
+    if not abs(bias) <= BIAS_LIMIT:  # NaN fails too
+        raise _refused(stage, f"the bias must lie between −{BIAS_LIMIT:,.0f} and {BIAS_LIMIT:,.0f}, got {bias}")
+
+
+def check_finite(named: tuple[tuple[str, torch.Tensor | None], ...]) -> None:
+    """Refuse a stage that overflowed float32; ``named`` holds (stage name, tensor or None) in pipeline order.
+
+    Raises:
+        ConfigError: the first stage with a value beyond float32 (the message says which).
+    """
+    for stage, t in named:
+        if t is not None and not bool(torch.isfinite(t).all()):
+            raise _refused(stage.split()[0], f"the {stage} overflowed: some of its values are beyond what float32 "
+                           "holds (±3.4·10^38)", "Use smaller kernel weights, bias or input values.")  # fmt: skip
 
 
 def run_stages(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling: PoolSpec) -> Stages:
@@ -240,11 +264,7 @@ def run_stages(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling
         ConfigError: the configuration is impossible (the first failing stage in pipeline order), or a stage
             overflows float32 (the message says which).
     """
-    if image.ndim != 3:
-        raise _refused("input", f"expected an image of shape (C, H, W), got {tuple(image.shape)}")
-    if not abs(conv.bias) <= BIAS_LIMIT:  # NaN fails too
-        raise _refused("convolution", f"the bias must lie between −{BIAS_LIMIT:,.0f} and {BIAS_LIMIT:,.0f}, "
-                       f"got {conv.bias}")  # fmt: skip
+    check_input(image, conv.bias)
     padded = pad(image, conv)
     weight, groups = weight_tensor(conv, image.shape[0])
     c_axes = conv_axes(tuple(image.shape[1:]), conv)
@@ -253,11 +273,7 @@ def run_stages(image: torch.Tensor, conv: ConvSpec, act: ActivationSpec, pooling
     activated = activate(out, act)
     p_axes = pool_axes(tuple(out.shape[1:]), pooling)
     pooled = pool(activated, pooling)
-    for stage, t in (("padded input", padded), ("convolution", out), ("activation", activated),
-                     ("pooling", pooled)):  # fmt: skip
-        if t is not None and not bool(torch.isfinite(t).all()):
-            raise _refused(stage.split()[0], f"the {stage} overflowed: some of its values are beyond what float32 "
-                           "holds (±3.4·10^38)", "Use smaller kernel weights, bias or input values.")  # fmt: skip
+    check_finite((("padded input", padded), ("convolution", out), ("activation", activated), ("pooling", pooled)))
     notes = []
     for name, axis in zip(("row", "column"), c_axes, strict=True):
         if n := axis.uncovered:

@@ -7,6 +7,7 @@ output cell it explains (the tests check it does, for every setting).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -38,6 +39,24 @@ def fmt(x: float, digits: int = 3) -> str:
 def _factor(x: float) -> str:
     text = fmt(x)
     return f"({text})" if text.startswith("−") else text
+
+
+def written_products(pairs: Iterable[tuple[float, float]], limit: int | None = None) -> str:
+    """``"134×0 + 134×(−1) + …"``: each (value, weight) pair as a product, cut after ``limit`` products."""
+    parts = [f"{_factor(a)}×{_factor(b)}" for a, b in pairs]
+    if limit is not None and len(parts) > limit:
+        parts = [*parts[:limit], "…"]
+    return " + ".join(parts)
+
+
+def written_sum(channels: list[tuple[str, float]], bias: float, value: float) -> list[str]:
+    """One line per input channel (its written products, then ``= its sum``), then the line adding the
+    channels' sums and the bias when there is more than one term to add; the last line ends in ``value``."""
+    lines = [f"{text} = {fmt(s)}" for text, s in channels]
+    if len(channels) > 1 or bias:
+        parts = [_factor(s) for _, s in channels] + ([_factor(bias)] if bias else [])
+        lines.append(" + ".join(parts) + f" = {fmt(value)}")
+    return lines
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,23 +91,12 @@ class CellExplanation:
         """``"134×0 + 134×(−1) + …"`` for one input channel, cut after ``limit`` terms."""
         p = self.patch[channel_index].flatten().tolist()
         w = self.weights[channel_index].flatten().tolist()
-        parts = [f"{_factor(a)}×{_factor(b)}" for a, b in zip(p, w, strict=True)]
-        if limit is not None and len(parts) > limit:
-            parts = [*parts[:limit], "…"]
-        return " + ".join(parts)
+        return written_products(zip(p, w, strict=True), limit)
 
     def arithmetic(self, limit: int | None = None) -> list[str]:
         """One line per input channel, then the bias line when needed; the last line ends in the cell value."""
-        lines = []
-        sums = []
-        for i in range(len(self.in_channels)):
-            s = float(self.products[i].sum())
-            sums.append(s)
-            lines.append(f"{self.terms(i, limit)} = {fmt(s)}")
-        if len(sums) > 1 or self.bias:
-            parts = [_factor(s) for s in sums] + ([_factor(self.bias)] if self.bias else [])
-            lines.append(" + ".join(parts) + f" = {fmt(self.conv_value)}")
-        return lines
+        channels = [(self.terms(i, limit), float(self.products[i].sum())) for i in range(len(self.in_channels))]
+        return written_sum(channels, self.bias, self.conv_value)
 
 
 def explain(stages: Stages, channel: int, row: int, col: int) -> CellExplanation:

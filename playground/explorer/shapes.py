@@ -381,7 +381,8 @@ def conv_transpose_axis(
                f"({dilation}), as PyTorch requires: the extra pixels at the end would lie where no copy of the "
                "kernel reaches")  # fmt: skip
         fix = f"Use an output padding below {max(stride, dilation)}, or a larger stride."
-        raise SizeError(Failure("transposed convolution", axis, "", found.symbolic(letter), along(axis) + why, fix))
+        worked = rf"OP = {output_padding} \ge \max(S, D) = \max({stride}, {dilation}) = {max(stride, dilation)}"
+        raise SizeError(Failure("transposed convolution", axis, worked, r"OP < \max(S, D)", along(axis) + why, fix))
     if out < 1:
         raise SizeError(Failure("transposed convolution", axis, found.substituted(letter), found.symbolic(letter),
                                 along(axis) + f"a padding of {padding} crops {plural(2 * padding, 'pixel')} off an "
