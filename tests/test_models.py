@@ -178,3 +178,25 @@ def test_multiply_accumulates_match_torchs_own_count(name):
         model(torch.zeros(1, 1, 28, 28))
     counted = sum(n for op, n in counter.get_flop_counts()["Global"].items() if "conv" in str(op) or "mm" in str(op))
     assert summarize(spec).total_macs * 2 == counted
+
+
+def test_training_with_the_pool_before_the_relu_is_the_same_network_gradients_included():
+    """playground.train.loop trains so: every value and every gradient must be the one of the network as written."""
+    from playground.train.models import pool_before_relu
+
+    torch.manual_seed(0)
+    written = build_model(DEFAULT_SPEC).train()
+    swapped = build_model(DEFAULT_SPEC).train()
+    swapped.load_state_dict(written.state_dict())
+    as_written = pool_before_relu(swapped)
+    kinds = [type(m).__name__ for m in swapped]
+    assert kinds[3:5] == ["MaxPool2d", "ReLU"] and kinds[7:9] == ["MaxPool2d", "ReLU"]
+    x, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
+    for model in (written, swapped):
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+    assert torch.equal(written(x), swapped(x))
+    for (name, a), (_, b) in zip(written.named_parameters(), swapped.named_parameters(), strict=True):
+        assert torch.equal(a.grad, b.grad), name
+    as_written()
+    assert [type(m).__name__ for m in swapped] == [type(m).__name__ for m in written]
+    assert list(swapped.state_dict()) == list(written.state_dict())

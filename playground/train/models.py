@@ -8,7 +8,9 @@ types, so it fits in a checkpoint and a URL. Every size comes from ``playground.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -121,6 +123,26 @@ def build_model(
         model.add_module(str(i), LAYER_KINDS[kind].build(q, shape))
         shape = row.output_shape
     return model
+
+
+def pool_before_relu(model: nn.Sequential) -> Callable[[], None]:
+    """Swap, in place, every ReLU that a MaxPool2d follows, and return the function that swaps them back.
+
+    ``relu(maxpool(x)) == maxpool(relu(x))`` exactly, gradients included (ReLU keeps the order of the values
+    it lets through, so the same element wins each window): the same network, with the ReLU and its gradient
+    computed on the pooled map, 4× smaller after a 2×2 pooling. Training runs so (``playground.train.loop``);
+    the table, the feature maps and the checkpoint keep the order as written (neither layer has weights).
+    """
+    names = list(model._modules)
+    pairs = [(a, b) for a, b in itertools.pairwise(names)
+             if type(model._modules[a]) is nn.ReLU and type(model._modules[b]) is nn.MaxPool2d]  # fmt: skip
+
+    def swap() -> None:
+        for a, b in pairs:
+            model._modules[a], model._modules[b] = model._modules[b], model._modules[a]
+
+    swap()
+    return swap
 
 
 def feature_maps(model: nn.Sequential, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
