@@ -11,6 +11,7 @@ from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.keys import STUDIO
 from ui.run_status import run_status
+from ui.run_table import labelled, pause_controls, runs_table
 from ui.server import dataset, run_manager
 from ui.state import browser_id, link_note, notice, publish, restore
 from ui.training import (
@@ -80,13 +81,14 @@ def start(spec: dict, config, data) -> None:
 
 active = manager.active_for(sid)
 ready = data is not None and summary.ok and config is not None and refusal is None
-a, b, _ = st.columns([1, 1, 3])
+a, b, c, d, e = st.columns([1, 1, 1, 1, 2], vertical_alignment="center")
 a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train",
          on_click=start, args=(spec, config, data))  # fmt: skip
 if active is not None and active.status == Status.QUEUED:  # it has not started: Cancel takes it out of the queue
     b.button("✕ Cancel", key=f"{P}_cancel", on_click=active.stop, help="Take this run out of the queue.")
 elif active is not None:
     b.button("■ Stop", key=f"{P}_stop", on_click=active.stop)
+pause_controls(active, c, d, e)
 if refused := st.session_state.pop(f"{P}_refused", None):
     st.warning(refused)
 c1, c2 = st.columns(2)
@@ -123,7 +125,7 @@ def status() -> None:
 
 def curves() -> None:
     """Loss and accuracy of this session's runs (the last six): a picture while one trains, else a plotly chart."""
-    snapshots = [(f"run {i + 1}", r.snapshot()) for i, r in enumerate(manager.runs_for(sid))][-6:]
+    snapshots = labelled(manager.runs_for(sid))[0][-6:]  # labels name what differed: "Run 2 · lr 0.01"
     if not snapshots:
         return
     history = [(label, s.history) for label, s in snapshots]
@@ -147,5 +149,6 @@ def live() -> None:
 
 
 live()
+runs_table(manager, sid)
 link_note(PAGE, "It holds the network and the training settings; training runs stay with this browser.")
 publish(PAGE, FIELDS)
