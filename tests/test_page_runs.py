@@ -3,20 +3,9 @@
 import json
 import time
 
-import pytest
-
 from playground.train.runs import RunManager, Status
 from tests.test_page_training import page
-from tests.test_run_status import serve, wait_until
-
-
-@pytest.fixture
-def manager(tmp_path, monkeypatch):
-    m = RunManager(max_concurrent=1, runs_dir=tmp_path / "runs")
-    serve(monkeypatch, m)
-    yield m
-    for run in m._runs:
-        run.stop()
+from tests.test_run_status import manager, wait_until  # noqa: F401 (manager: the fixture)
 
 
 def legend(at) -> set[str]:
@@ -29,7 +18,7 @@ def train(at, lr: float) -> None:
     assert wait_until(at, lambda at: not at.button(key="ts_train").disabled and at.success)
 
 
-def test_the_table_shows_what_differed_and_runs_are_renamed_and_deleted(fake_data, manager, tmp_path):
+def test_the_table_shows_what_differed_and_runs_are_renamed_and_deleted(fake_data, manager, tmp_path):  # noqa: F811
     at = page("2_Training_studio.py")
     at.selectbox(key="ts_preset").set_value("Tiny (fast demo)").run()
     at.number_input(key="ts_epochs").set_value(1).run()
@@ -69,7 +58,7 @@ def test_the_table_shows_what_differed_and_runs_are_renamed_and_deleted(fake_dat
     assert [r.name for r in again.runs_for(owner)] == ["slow and steady"]
 
 
-def test_pause_one_step_resume_and_delete_refused_while_paused(fake_data, manager):
+def test_pause_one_step_resume_and_delete_refused_while_paused(fake_data, manager):  # noqa: F811
     at = page("2_Training_studio.py")
     at.selectbox(key="ts_preset").set_value("Tiny (fast demo)").run()
     at.number_input(key="ts_epochs").set_value(30).run()

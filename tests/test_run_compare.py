@@ -1,38 +1,19 @@
 """Comparing runs (which settings differ, the legend's words, names) and renaming or deleting runs through the store."""
 
-import time
 
 import pytest
-import torch
 
 from playground.train.compare import NAME_MAX, clean_name, differing, network_text, run_label, settings_of
-from playground.train.data import FashionMNIST
 from playground.train.loop import TrainConfig
 from playground.train.models import PRESETS
 from playground.train.run_store import RunStore
 from playground.train.runs import RunError, RunManager, Status
-from tests.fakedata import fake_split
 from tests.test_run_replicas import dead_pid, lease
+from tests.test_runs import data, wait_for  # noqa: F401 (data: the module-scoped fixture)
 
 TINY, CLASSIC = PRESETS["Tiny (fast demo)"], PRESETS["Classic (default)"]
 SHORT = TrainConfig(epochs=1, batch_size=64, threads=1, train_size=100)
 LONG = TrainConfig(epochs=100, batch_size=32, threads=1)
-
-
-@pytest.fixture(scope="module")
-def data():
-    (xa, ya), (xb, yb) = fake_split(640, 0), fake_split(200, 1)
-    t = torch.from_numpy
-    return FashionMNIST(t(xa), t(ya).long(), t(xb), t(yb).long(), "fake")
-
-
-def wait_for(predicate, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_only_the_settings_that_differ_are_named_in_order():
@@ -85,7 +66,7 @@ def test_bad_names_are_refused_with_a_sentence(text, words):
     assert words in str(e.value)
 
 
-def test_rename_and_delete_last_through_a_reload(data, tmp_path):
+def test_rename_and_delete_last_through_a_reload(data, tmp_path):  # noqa: F811
     manager = RunManager(max_concurrent=1, runs_dir=tmp_path)
     first = manager.submit("me", TINY, SHORT, data)
     assert wait_for(lambda: first.status == Status.FINISHED)
@@ -111,7 +92,7 @@ def test_rename_and_delete_last_through_a_reload(data, tmp_path):
     assert RunManager(max_concurrent=1, runs_dir=tmp_path).runs_for("me")[0].snapshot().name is None
 
 
-def test_an_active_run_is_not_deleted_and_says_why(data, tmp_path):
+def test_an_active_run_is_not_deleted_and_says_why(data, tmp_path):  # noqa: F811
     manager = RunManager(max_concurrent=1, runs_dir=tmp_path)
     run = manager.submit("me", TINY, LONG, data)
     assert wait_for(lambda: run.status == Status.RUNNING)

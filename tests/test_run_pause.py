@@ -4,35 +4,15 @@ import os
 import threading
 import time
 
-import pytest
-import torch
-
-from playground.train.data import FashionMNIST
 from playground.train.loop import Step, TrainConfig
 from playground.train.models import PRESETS
 from playground.train.ray_runs import _Trainer
 from playground.train.runs import RunManager, Status
 from playground.train.training_process import Paused
-from tests.fakedata import fake_split
+from tests.test_runs import data, wait_for  # noqa: F401 (data: the module-scoped fixture)
 
 TINY = PRESETS["Tiny (fast demo)"]
 LONG = TrainConfig(epochs=100, batch_size=32, threads=1)
-
-
-@pytest.fixture(scope="module")
-def data():
-    (xa, ya), (xb, yb) = fake_split(640, 0), fake_split(200, 1)
-    t = torch.from_numpy
-    return FashionMNIST(t(xa), t(ya).long(), t(xb), t(yb).long(), "fake")
-
-
-def wait_for(predicate, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def cpu_ticks(pid: int) -> int:
@@ -55,7 +35,7 @@ def paused(manager_run):
     return run
 
 
-def test_a_paused_run_stands_still_without_cpu_steps_once_and_resumes(data, tmp_path):
+def test_a_paused_run_stands_still_without_cpu_steps_once_and_resumes(data, tmp_path):  # noqa: F811
     manager = RunManager(max_concurrent=1, runs_dir=tmp_path)
     run = paused(manager.submit("p", TINY, LONG, data))
     assert manager._store.load_record(run.id)["status"] == "paused"  # on disk too
@@ -80,7 +60,7 @@ def test_a_paused_run_stands_still_without_cpu_steps_once_and_resumes(data, tmp_
     assert wait_for(lambda: run.status == Status.STOPPED)
 
 
-def test_stop_while_paused_ends_the_run_and_keeps_what_it_learned(data):
+def test_stop_while_paused_ends_the_run_and_keeps_what_it_learned(data):  # noqa: F811
     manager = RunManager(max_concurrent=1)
     run = paused(manager.submit("p", TINY, LONG, data))
     assert not run.pause()  # already paused: a second Pause does nothing
@@ -89,7 +69,7 @@ def test_stop_while_paused_ends_the_run_and_keeps_what_it_learned(data):
     assert run.result is not None and run.result.status == "stopped"
 
 
-def test_a_paused_run_holds_its_slot_and_counts_for_its_owner(data):
+def test_a_paused_run_holds_its_slot_and_counts_for_its_owner(data):  # noqa: F811
     manager = RunManager(max_concurrent=1)
     run = paused(manager.submit("p", TINY, LONG, data))
     waiting = manager.submit("q", TINY, LONG, data)
@@ -103,7 +83,7 @@ def test_a_paused_run_holds_its_slot_and_counts_for_its_owner(data):
     assert wait_for(lambda: waiting.status == Status.STOPPED)
 
 
-def test_a_server_restart_while_paused_brings_the_run_back_interrupted(data, tmp_path):
+def test_a_server_restart_while_paused_brings_the_run_back_interrupted(data, tmp_path):  # noqa: F811
     manager = RunManager(max_concurrent=1, runs_dir=tmp_path)
     run = paused(manager.submit("p", TINY, LONG, data))
     record = manager._store.load_record(run.id)
@@ -117,7 +97,7 @@ def test_a_server_restart_while_paused_brings_the_run_back_interrupted(data, tmp
     assert wait_for(lambda: run.status == Status.STOPPED)
 
 
-def test_pause_step_resume_reach_a_ray_actor_the_same_way(data):
+def test_pause_step_resume_reach_a_ray_actor_the_same_way(data):  # noqa: F811
     """The Ray actor's class, without a cluster: messages through ``send``, events through ``poll``."""
     trainer = _Trainer(1)
     done = []
