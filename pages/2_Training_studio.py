@@ -81,14 +81,13 @@ def start(spec: dict, config, data) -> None:
 
 active = manager.active_for(sid)
 ready = data is not None and summary.ok and config is not None and refusal is None
-a, b, c, d, e = st.columns([1, 1, 1, 1, 2], vertical_alignment="center")
+a, b, _ = st.columns([1, 1, 3])
 a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train",
          on_click=start, args=(spec, config, data))  # fmt: skip
 if active is not None and active.status == Status.QUEUED:  # it has not started: Cancel takes it out of the queue
     b.button("✕ Cancel", key=f"{P}_cancel", on_click=active.stop, help="Take this run out of the queue.")
 elif active is not None:
     b.button("■ Stop", key=f"{P}_stop", on_click=active.stop)
-pause_controls(active, c, d, e)
 if refused := st.session_state.pop(f"{P}_refused", None):
     st.warning(refused)
 c1, c2 = st.columns(2)
@@ -116,6 +115,7 @@ def status() -> None:
     if not runs:
         st.caption("No run yet: press Train. Training keeps going while you look at other pages.")
         return
+    pause_controls(runs[-1])  # here, not beside Train: the run becomes pausable while only this fragment reruns
     now = runs[-1].snapshot()
     n_test = len(data.test_labels) if data is not None else 10_000
     run_status(now, len(runs), n_test)

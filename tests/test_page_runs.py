@@ -1,7 +1,6 @@
 """AppTest: the studio's run table (what differed, rename, delete) and Pause / Resume / One step."""
 
 import json
-import time
 
 from playground.train.runs import RunManager, Status
 from tests.test_page_training import page
@@ -68,7 +67,7 @@ def test_pause_one_step_resume_and_delete_refused_while_paused(fake_data, manage
     at.button(key="ts_pause").click().run()
     (run,) = manager.runs_for(at.session_state["browser_id"])
     assert run.status == Status.PAUSED
-    assert wait_until(at, lambda at: not at.button(key="ts_step").disabled, 20)
+    assert wait_until(at, lambda at: not at.button(key="ts_step").disabled, 60)
     assert any("Paused at" in p.proto.text for p in at.get("progress"))
     assert "ts_pause" not in [b.key for b in at.button] and at.button(key="ts_train").disabled
     before = len(run.snapshot().history["step"])
@@ -80,8 +79,7 @@ def test_pause_one_step_resume_and_delete_refused_while_paused(fake_data, manage
     assert any("stop it first" in w.value for w in at.warning) and run in manager.runs_for(run.owner)
     at.button(key="ts_resume").click().run()
     assert run.status == Status.RUNNING and "ts_pause" in [b.key for b in at.button]
-    time.sleep(1)
-    assert len(run.snapshot().history["step"]) > before + 1
+    assert wait_until(at, lambda at: len(run.snapshot().history["step"]) > before + 1, 30)
     at.button(key="ts_stop").click().run()
     assert wait_until(at, lambda at: run.status == Status.STOPPED)
     assert not at.exception

@@ -92,12 +92,12 @@ def _step(run: Run) -> None:
     run.step_once(timeout=3.0)
 
 
-def pause_controls(run: Run | None, pause, step, loss) -> None:
-    """Pause while ``run`` trains; Resume and One step (with that step's loss) while it is paused; in the columns
-    ``pause``, ``step`` and ``loss``."""
-    if run is None:
-        return
+def pause_controls(run: Run) -> None:
+    """Pause while ``run`` trains; Resume and One step (with that step's loss beside it) while it is paused."""
     now = run.snapshot()
+    if now.status not in (Status.RUNNING, Status.PAUSED):
+        return
+    pause, step, loss = st.columns([1, 1, 3], vertical_alignment="center")
     slot = "A paused run keeps its place among the runs this server trains at once: Resume or Stop it to free it."
     if now.status == Status.RUNNING:
         pause.button("⏸ Pause", key=f"{P}_pause", on_click=run.pause, help=slot)
