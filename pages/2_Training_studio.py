@@ -12,6 +12,7 @@ from ui.common import present_bar, setup_page
 from ui.exports import network_exports, run_downloads
 from ui.keys import STUDIO
 from ui.run_status import run_status
+from ui.run_table import labelled, pause_controls, runs_table
 from ui.server import dataset, run_manager
 from ui.state import browser_id, link_note, notice, publish, restore
 from ui.training import (
@@ -117,6 +118,7 @@ def status() -> None:
     if not runs:
         st.caption("No run yet: press Train. Training keeps going while you look at other pages.")
         return
+    pause_controls(runs[-1])  # here, not beside Train: the run becomes pausable while only this fragment reruns
     now = runs[-1].snapshot()
     n_test = len(data.test_labels) if data is not None else 10_000
     run_status(now, len(runs), n_test)
@@ -126,7 +128,7 @@ def status() -> None:
 
 def curves() -> None:
     """Loss and accuracy of this session's runs (the last six): a picture while one trains, else a plotly chart."""
-    snapshots = [(f"run {i + 1}", r.snapshot()) for i, r in enumerate(manager.runs_for(sid))][-6:]
+    snapshots = labelled(manager.runs_for(sid))[0][-6:]  # labels name what differed: "Run 2 · lr 0.01"
     if not snapshots:
         return
     history = [(label, s.history) for label, s in snapshots]
@@ -151,5 +153,6 @@ def live() -> None:
 
 
 live()
+runs_table(manager, sid)
 link_note(PAGE, "It holds the network and the training settings; training runs stay with this browser.")
 publish(PAGE, FIELDS)

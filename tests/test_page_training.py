@@ -83,7 +83,7 @@ def test_train_then_inspect(fake_data):
         at.run()
     assert at.success and "test accuracy" in at.success[0].value
     spec = at.get("plotly_chart")[-1].proto.spec
-    assert "run 1" in spec
+    assert "Run 1" in spec
     at.switch_page("pages/3_Inspect_model.py").run()
     assert not at.exception
     assert at.radio(key="mi_source").value == "This browser's latest run"
@@ -105,9 +105,9 @@ def test_live_curves_are_a_picture_unless_asked_for_the_interactive_chart(fake_d
         time.sleep(0.5)
         at.run()
     assert at.get("image") and not at.get("plotly_chart")  # the picture, and its caption says where the run is
-    assert "run 1: epoch" in str(at.get("image")[-1].proto)
+    assert "Run 1: epoch" in str(at.get("image")[-1].proto)
     at.toggle(key="ts_interactive").set_value(True).run()
-    assert at.get("plotly_chart") and "run 1" in at.get("plotly_chart")[-1].proto.spec
+    assert at.get("plotly_chart") and "Run 1" in at.get("plotly_chart")[-1].proto.spec
     at.button(key="ts_stop").click().run()
     deadline = time.monotonic() + 30
     while not at.success and time.monotonic() < deadline:

@@ -27,7 +27,7 @@ class FakeRun:
     """Stands in for a Run in a given state: the page only reads its snapshot and status."""
 
     def __init__(self, snapshot: RunSnapshot):
-        self.now, self.owner = snapshot, OWNER
+        self.now, self.owner, self.spec, self.config = snapshot, OWNER, PRESETS["Tiny (fast demo)"], snapshot.config
 
     @property
     def status(self):
@@ -38,6 +38,8 @@ class FakeRun:
 
     def stop(self):
         pass
+
+    pause = resume = step_once = stop
 
 
 class FakeManager:
@@ -52,9 +54,9 @@ class FakeManager:
 
 
 def snap(status, *, progress=0.42, rate=1234.0, eta=17.0, error=None, accuracy=None, has_model=False, position=None,
-         storage_error=None, history=HISTORY, wait=None):  # fmt: skip
+         storage_error=None, history=HISTORY, wait=None, halted=None):  # fmt: skip
     return RunSnapshot("r1", status, position, progress, rate, eta, history, error, accuracy, TrainConfig(),
-                       has_model, storage_error, wait)  # fmt: skip
+                       has_model, storage_error, wait, halted=halted)  # fmt: skip
 
 
 # (snapshot, where the words are, the words, whether the Inspect link shows)
@@ -66,6 +68,9 @@ STATES = [
     (snap(Status.STARTING, progress=0.0, eta=None, history=new_history()), "info",
      "Run 2 is starting its training process", False),
     (snap(Status.RUNNING), "progress", "Running: 42% · 1,234 images/s, about 17 s left", False),
+    (snap(Status.PAUSED, halted=(3, 1.8)), "progress", "Paused at 42% (step 3, loss 1.8000). A paused run keeps its "
+     "place among the runs this server trains at once: Resume it, or Stop it to free the place.", False),
+    (snap(Status.PAUSED), "progress", "Paused at 42% (finishing the current step…)", False),
     (snap(Status.STOPPING, eta=106.0), "progress", "Stopping at 42%: finishing the current step", False),
     (snap(Status.EVALUATING), "info", "measuring accuracy on all 200 test images", False),
     (snap(Status.FINISHED, progress=1.0, accuracy=0.8765, has_model=True), "success",

@@ -61,6 +61,12 @@ def describe(now: RunSnapshot, number: int, n_test: int) -> StatusLine:
     if status == Status.RUNNING:
         text = f"Running: {_percent(done)} · {_rate(now.images_per_sec)}{_left(now.eta_seconds)}"
         return StatusLine("progress", text, done)
+    if status == Status.PAUSED:  # it keeps its process and its slot: say so, so a paused run is not forgotten
+        at = (f"step {now.halted[0]:,}, loss {now.halted[1]:.4f}" if now.halted and _finite(now.halted[1])
+              else "finishing the current step…")  # fmt: skip
+        text = (f"Paused at {_percent(done)} ({at}). A paused run keeps its place among the runs this server trains "
+                f"at once: Resume it, or Stop it to free the place.")  # fmt: skip
+        return StatusLine("progress", text, done)
     if status == Status.STOPPING:  # no time estimate: it will stop within a step, not in the time the plan had left
         return StatusLine("progress", f"Stopping at {_percent(done)}: finishing the current step…", done)
     if status == Status.EVALUATING:

@@ -236,9 +236,11 @@ def train(
         perm = torch.randperm(n, generator=g)
         model.train()
         for i in range(steps_per_epoch):
+            asked = time.perf_counter()
             if stop():
                 status = "stopped"
                 break
+            start += time.perf_counter() - asked  # time paused in should_stop is not training time (images/s, ETA)
             batch = perm[i * bs : (i + 1) * bs]
             xb, yb = to_input(x[batch]), y[batch]  # (B, 1, 28, 28) float in [0, 1], channels_last
             if config.augment != "none":

@@ -5,7 +5,8 @@ actor reserving the run's threads as CPUs (``num_cpus``, at most the largest nod
 ``playground.train.training_process.train_and_report``. The actor queues the run's events and keeps the
 weights of its latest evaluation; the server polls both every ``POLL_SECONDS`` and writes the weights
 to the run's model path, so a run interrupted on the server keeps what it had learned, wherever the
-actor ran. Stop and the run's share of threads are forwarded as they are to a local process.
+actor ran. Stop, Pause, Resume, One step and the run's share of threads are forwarded as they are to a local
+process; a paused actor waits on a condition (no CPU) and keeps its reserved CPUs.
 
 The dataset goes into Ray's object store once per backend (``ray.put``), and every run's actor reads
 it from there. A dead actor or node, or a cluster that stops answering, fails the run with a
@@ -48,6 +49,7 @@ class _Trainer:
 
     def __init__(self, cpus: int):
         self._lock, self._cpus = threading.Lock(), cpus
+        self._arrived = threading.Condition(self._lock)  # a paused run waits on it: no CPU, woken by ``send``
         self._events: list = []
         self._inbox: list[tuple] = []
         self._weights: bytes | None = None
@@ -74,13 +76,16 @@ class _Trainer:
             message = ("threads", max(1, min(message[1], self._cpus)))
         with self._lock:
             self._inbox.append(message)
+            self._arrived.notify_all()
 
     def _queue(self, message: tuple) -> None:
         with self._lock:
             self._events.extend(message[1])
 
-    def _take_inbox(self) -> list[tuple]:
+    def _take_inbox(self, wait: float = 0.0) -> list[tuple]:
         with self._lock:
+            if wait and not self._inbox:
+                self._arrived.wait(wait)
             messages, self._inbox = self._inbox, []
         return messages
 

@@ -6,11 +6,14 @@ the thread passes that process's events into the run. Statuses (``Status``, a St
 old string, so comparisons with strings keep working)::
 
     queued → starting → running → (stopping →) evaluating → finished | stopped
+    running ⇄ paused → (stopping →) evaluating    paused: the process waits for Resume, One step (one batch) or Stop
     queued → stopped                        Stop while queued: the run leaves the queue, nothing trained
     starting … evaluating → failed          ``error`` says what happened (the process died, a bad network …)
     starting … evaluating → diverged        the loss became NaN or infinite: the run stopped itself, ``error``
                                             says at which step and what to change; the curve is kept, no model
     (active at a server restart) → interrupted   its curve and the weights of its last evaluation are kept
+
+A paused run keeps its process and its slot among the runs training at once (it is still active).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from playground.train.data import FashionMNIST
 from playground.train.loop import Done, Eval, Step, TrainConfig, TrainResult
 from playground.train.models import with_dropout
 from playground.train.processes import Child, ChildFailed
-from playground.train.training_process import decode_result
+from playground.train.training_process import Paused, decode_result
 
 if TYPE_CHECKING:
     from playground.train.ray_runs import RayChild
@@ -42,6 +45,7 @@ class Status(StrEnum):
     QUEUED = "queued"
     STARTING = "starting"
     RUNNING = "running"
+    PAUSED = "paused"
     STOPPING = "stopping"
     EVALUATING = "evaluating"
     FINISHED = "finished"
@@ -51,7 +55,7 @@ class Status(StrEnum):
     INTERRUPTED = "interrupted"
 
 
-ACTIVE = (Status.QUEUED, Status.STARTING, Status.RUNNING, Status.STOPPING, Status.EVALUATING)
+ACTIVE = (Status.QUEUED, Status.STARTING, Status.RUNNING, Status.PAUSED, Status.STOPPING, Status.EVALUATING)
 WITH_MODEL = (Status.FINISHED, Status.STOPPED, Status.INTERRUPTED)  # may have weights to inspect
 
 
@@ -82,6 +86,10 @@ class RunSnapshot:
     has_model: bool = False
     storage_error: str | None = None
     wait_seconds: float | None = None  # while queued: about how long until it starts
+    name: str | None = None  # the name its owner gave it
+    seconds: float | None = None  # training time, once it has ended with a model
+    halted: tuple[int, float] | None = None  # paused: the step it stands at and that step's loss, once it has stopped
+    stepped: tuple[int, float] | None = None  # the step "One step" trained last and its loss
 
 
 class Run:
@@ -102,6 +110,10 @@ class Run:
         self._stop_requested, self._threads = False, config.threads or 1
         self._checkpoint: Checkpoint | None = None
         self._saved_at, self.on_disk = 0.0, False
+        self.name: str | None = None
+        self._seconds: float | None = None
+        self._halted = self._stepped = self._step_after = None
+        self._step_done = threading.Event()
 
     @property
     def status(self) -> Status:
@@ -133,11 +145,44 @@ class Run:
             return
         with self._lock:
             self._stop_requested = True
-            if self._status in (Status.QUEUED, Status.STARTING, Status.RUNNING):  # queued: just leaving the queue
+            if self._status in (Status.QUEUED, Status.STARTING, Status.RUNNING, Status.PAUSED):  # queued: leaving it
                 self._status = Status.STOPPING
             child = self._child
         if child is not None:  # else _work sends it once the child exists (both look under the lock)
             child.send(("stop",))
+
+    def pause(self) -> bool:
+        """A training run waits between two steps (using no CPU) for Resume, One step or Stop; False if not running."""
+        return self._control(Status.RUNNING, Status.PAUSED, ("pause",))
+
+    def resume(self) -> bool:
+        """A paused run goes on training; False if it is not paused."""
+        return self._control(Status.PAUSED, Status.RUNNING, ("resume",))
+
+    def step_once(self, timeout: float = 0.0) -> tuple[int, float] | None:
+        """A paused run trains exactly one batch; waits up to ``timeout`` s for its step number and loss (then also
+        in ``snapshot().stepped``). None: not paused yet (the process has not stopped), or the step is still going."""
+        with self._lock:
+            if self._status != Status.PAUSED or self._halted is None or self._child is None:
+                return None
+            if self._step_after is None:
+                self._step_after, self._stepped = self._halted[0], None
+                self._step_done.clear()
+            child = self._child
+        child.send(("step",))
+        self._step_done.wait(timeout)
+        with self._lock:
+            return self._stepped
+
+    def _control(self, was: Status, becomes: Status, message: tuple) -> bool:
+        with self._lock:
+            if self._status != was or self._child is None:
+                return False
+            self._status, child = becomes, self._child
+            self._halted = self._step_after = None
+        child.send(message)
+        self._manager._save(self)
+        return True
 
     def snapshot(self) -> RunSnapshot:
         position, wait = self._manager._place(self)  # the manager's lock first, never inside ours: no deadlock
@@ -148,7 +193,7 @@ class Run:
             history = {k: list(v) if isinstance(v, list) else v for k, v in (self._history or {}).items()}
             return RunSnapshot(self.id, self._status, position, self._progress, self._rate, self._eta, history,
                                self._error, self._accuracy, self.config, has_model, self._storage_error,
-                               wait)  # fmt: skip
+                               wait, self.name, self._seconds, self._halted, self._stepped)  # fmt: skip
 
     def checkpoint(self) -> Checkpoint | None:
         """The trained network (the same object on every call), from memory or from disk; None if there is none."""
@@ -180,7 +225,7 @@ class Run:
                     "ended": self._ended, "status": str(status or self._status), "spec": self.spec,
                     "config": dataclasses.asdict(self.config), "history": history, "progress": self._progress,
                     "images_per_sec": self._rate, "accuracy": self._accuracy, "error": self._error,
-                    "seconds": self.result.seconds if self.result else None, "node": self.node}  # fmt: skip
+                    "seconds": self._seconds, "node": self.node, "name": self.name}  # fmt: skip
 
     @classmethod
     def from_record(cls, manager: RunManager, r: dict) -> Run:
@@ -192,12 +237,18 @@ class Run:
         run._history, run._progress = new_history(r.get("history")), r.get("progress", 0.0)
         run._rate = r.get("images_per_sec", 0.0)
         run._accuracy, run._error, run.on_disk = r.get("accuracy"), r.get("error"), True
-        run.node = r.get("node")
+        run.node, run.name, run._seconds = r.get("node"), r.get("name"), r.get("seconds")
         return run
 
-    def _on_event(self, event: Step | Eval | Done) -> None:
+    def _on_event(self, event: Step | Eval | Done | Paused) -> None:
         with self._lock:
             h = self._history
+            if isinstance(event, Paused):  # the process has stopped between two steps
+                self._halted = (event.step, event.loss) if self._status == Status.PAUSED else None
+                if self._step_after is not None and event.step > self._step_after:  # One step's batch is done
+                    self._stepped, self._step_after = self._halted, None
+                    self._step_done.set()
+                return
             if isinstance(event, Done):
                 self._status = Status.EVALUATING  # the loop has stopped; only the final test-set pass remains
             elif isinstance(event, Step):
@@ -221,7 +272,8 @@ class Run:
             self._error, self._ended, self._eta = error, time.time(), 0.0
             if result is not None:
                 self.result, self._accuracy = result, result.evaluation.accuracy
-                self._rate = result.images_per_sec
+                self._rate, self._seconds = result.images_per_sec, result.seconds
+            self._halted = self._step_after = None
         self._manager._save(self, status)
         with self._lock:
             self._status = status

@@ -6,6 +6,7 @@ Layout::
     <runs dir>/<run id>/model.pt   a checkpoint (``playground.train.checkpoints``): the final weights of a finished
                                    or stopped run; while it trains, those of its latest evaluation
     <runs dir>/.servers/<id>.json  a lease per server sharing the folder (``playground.train.servers``)
+    <runs dir>/.deleted-<id>-<hex>/ a run being deleted: renamed out of sight first, then removed
 
 Each write goes to a temporary file in the same folder, is flushed to the disk (fsync), then renamed
 over the old file (``os.replace``, atomic on POSIX): a crash or a full disk leaves the old file or the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -114,6 +116,10 @@ class RunStore:
     def records(self) -> list[dict]:
         """Every readable record, oldest first; unreadable folders are skipped and stale temporary files removed."""
         found, old = [], time.time() - TMP_AGE
+        for gone in self.root.glob(".deleted-*"):  # a deletion cut short (the server was killed while removing)
+            with contextlib.suppress(OSError):
+                if gone.stat().st_mtime < old:
+                    shutil.rmtree(gone, ignore_errors=True)
         for run_id in self.ids() or ():
             for tmp in self.folder(run_id).glob(".*.tmp"):  # left by a process killed while writing
                 with contextlib.suppress(OSError):
@@ -129,4 +135,14 @@ class RunStore:
             self.model_path(run_id).unlink()
 
     def remove(self, run_id: str) -> None:
-        shutil.rmtree(self.folder(run_id), ignore_errors=True)
+        """Delete the run's folder all at once for every reader: renamed to a hidden name (atomic), then removed.
+
+        Raises:
+            OSError: the folder could not be renamed (then it is all still there); a missing folder is no error.
+        """
+        hidden = self.root / f".deleted-{run_id}-{secrets.token_hex(4)}"
+        try:
+            os.rename(self.folder(run_id), hidden)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(hidden, ignore_errors=True)

@@ -5,7 +5,8 @@ The page keeps one ``RunManager`` per server process (``RunManager.from_settings
 its own process, so the page's redraws never compete with it for Python's interpreter lock.
 
 Public use: ``submit(owner, spec, config, data) -> Run``, ``runs_for(owner)``, ``active_for(owner)``,
-``storage_problem()``; ``Run.snapshot()``, ``Run.stop()``, ``Run.checkpoint()``, ``Run.cache_key``.
+``rename(owner, run, text)``, ``delete(owner, run)``, ``storage_problem()``; ``Run.snapshot()``, ``Run.stop()``,
+``Run.pause()``, ``Run.resume()``, ``Run.step_once()``, ``Run.checkpoint()``, ``Run.cache_key``.
 An owner is any stable id: a per-browser cookie, so a reload finds its runs (the parameter was a
 session id). Owners never see each other's runs; each has at most ``max_per_owner`` runs queued or
 training (default 1, as before). The queue is fair (``playground.train.run_queue``): everyone gets one run
@@ -30,7 +31,9 @@ disk on demand), or are dropped altogether when they are not on disk.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 import os
 import threading
 import time
@@ -41,6 +44,7 @@ from typing import TYPE_CHECKING
 from playground.limits import run_size_error
 from playground.settings import Settings, current
 from playground.train.checkpoints import save_checkpoint
+from playground.train.compare import clean_name
 from playground.train.data import FashionMNIST
 from playground.train.loop import TrainConfig, TrainResult, default_threads
 from playground.train.models import with_dropout
@@ -148,9 +152,51 @@ class RunManager:
     def active_for(self, owner: str) -> Run | None:
         return next((r for r in self.runs_for(owner) if r.status in ACTIVE), None)
 
+    def rename(self, owner: str, run: Run, text: str) -> None:
+        """Give ``owner``'s ``run`` the name ``text`` (empty: none), kept in its record.
+
+        Raises:
+            RunError: the name is too long or has characters a name cannot have, or the run is not ``owner``'s.
+        """
+        self._yours(owner, run)
+        try:
+            name = clean_name(text)
+        except ValueError as e:
+            raise RunError(str(e)) from None
+        with run._lock:
+            run.name = name
+        self._save(run)
+
+    def delete(self, owner: str, run: Run) -> None:
+        """Remove ``owner``'s ended ``run`` from its list and its folder from the runs folder.
+
+        Raises:
+            RunError: the run is queued, training or paused (stop it first), another live server is training it,
+                it is not ``owner``'s, or its folder cannot be removed.
+        """
+        self._yours(owner, run)
+        if run.status in ACTIVE:
+            raise RunError("This run is still queued, training or paused: stop it first, then delete it.")
+        if self._store is not None:
+            record = self._store.load_record(run.id)
+            if record is not None and record.get("server") != self._server and self._others.theirs(record):
+                raise RunError("Another server sharing the runs folder is training this run: it cannot be deleted.")
+            try:
+                self._store.remove(run.id)
+            except OSError as e:
+                raise RunError(f"The run could not be deleted from {self._store.root} "
+                               f"({e.strerror or e}); it is kept.") from None  # fmt: skip
+        with self._lock:
+            self._runs = [r for r in self._runs if r is not run]
+
     def storage_problem(self) -> str | None:
         """Why runs cannot be kept on disk right now (one sentence for the page), or None."""
         return self._problem
+
+    def _yours(self, owner: str, run: Run) -> None:
+        with self._lock:
+            if run.owner != owner or run not in self._runs:
+                raise RunError("This run is not in your list of runs any more.")
 
     # Used by Run.
 
@@ -162,7 +208,8 @@ class RunManager:
             order = fair_order(self._queue, self._ahead)
             rates = [r._rate for r in self._running if r._rate > 0]
             rate = sum(rates) / len(rates) if rates else self._rate
-            left = [r._eta if r._eta is not None else _images(r) / (rate or 1.0) for r in self._running]
+            left = [math.inf if r.status == Status.PAUSED else r._eta if r._eta is not None  # paused: no telling
+                    else _images(r) / (rate or 1.0) for r in self._running]  # fmt: skip
             i = order.index(run)
             return i + 1, waits([_images(r) for r in order], left, self.max_concurrent, rate)[i]
 
@@ -309,7 +356,8 @@ class RunManager:
             self._runs = [r for r in self._runs if r not in gone]
         for run in gone:
             if self._store is not None:
-                self._store.remove(run.id)
+                with contextlib.suppress(OSError):  # tried again at the next prune
+                    self._store.remove(run.id)
 
     def _forget_unseen(self, now: float) -> None:
         with self._lock:

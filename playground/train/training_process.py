@@ -2,9 +2,11 @@
 
 ``train_and_report`` is the part that does not care where it runs; ``playground.train.ray_runs`` runs it in a Ray actor.
 
-Messages to the server (over ``playground.train.processes.Child``'s pipe): ``("events", [Step | Eval | Done, …])``
-in bundles at most every ``FLUSH_SECONDS``, then one of ``("result", bytes)``, ``("diverged", sentence)``
-or ``("error", sentence)``. From the server, between steps: ``("stop",)`` and ``("threads", n)``.
+Messages to the server (over ``playground.train.processes.Child``'s pipe): ``("events", [Step | Eval | Done |
+Paused, …])`` in bundles at most every ``FLUSH_SECONDS``, then one of ``("result", bytes)``, ``("diverged", sentence)``
+or ``("error", sentence)``. From the server, between steps: ``("stop",)``, ``("threads", n)``, ``("pause",)``,
+``("resume",)`` and ``("step",)`` (while paused: train one batch, then wait again). A paused process blocks on its
+pipe (no CPU), waking every ``PAUSE_WAKE_SECONDS`` to notice a server that has gone.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import contextlib
 import dataclasses
 import gc
 import io
+import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -30,6 +34,15 @@ from playground.train.processes import send_or_give_up
 from playground.train.run_store import atomic_write
 
 FLUSH_SECONDS = 0.25  # step events go out in bundles at most this often
+PAUSE_WAKE_SECONDS = 1.0  # a paused process's longest sleep between two looks at its pipe
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The process has stopped after step ``step`` (whose loss was ``loss``) and waits for the server's word."""
+
+    step: int
+    loss: float
 
 
 class ServerGone(Exception):
@@ -47,13 +60,15 @@ def main(conn, spec: dict, data: FashionMNIST, config: TrainConfig, model_path: 
         except (OSError, TimeoutError):
             raise ServerGone from None
 
-    def inbox() -> list[tuple]:
+    def inbox(wait: float = 0.0) -> list[tuple]:
         messages = []
-        while conn.poll():
-            try:
+        try:
+            if wait and not conn.poll(wait):  # blocks in the kernel: a paused run costs no CPU
+                return messages
+            while conn.poll():
                 messages.append(conn.recv())
-            except (EOFError, OSError):
-                raise ServerGone from None
+        except (EOFError, OSError):
+            raise ServerGone from None
         return messages
 
     def save(checkpoint: bytes) -> None:
@@ -74,12 +89,13 @@ def yield_to_pages() -> None:
 
 
 def train_and_report(spec: dict, data: FashionMNIST, config: TrainConfig, send: Callable[[tuple], None],
-                     inbox: Callable[[], list[tuple]], save: Callable[[bytes], None] | None = None) -> tuple:
+                     inbox: Callable[[float], list[tuple]], save: Callable[[bytes], None] | None = None) -> tuple:
     """``train`` speaking this module's messages, wherever it runs (a training process, a Ray actor).
 
     Args:
         send: takes ``("events", [...])`` bundles; raises ``ServerGone`` when nobody listens any more.
-        inbox: the control messages that came since it was last called (``("stop",)``, ``("threads", n)``).
+        inbox: the control messages that came since it was last called (this module's docstring lists them);
+            ``inbox(seconds)`` waits up to that long for one, without using the CPU.
         save: gets a checkpoint's bytes after each evaluation, so an interrupted run keeps what it had learned.
 
     Returns:
@@ -92,7 +108,7 @@ def train_and_report(spec: dict, data: FashionMNIST, config: TrainConfig, send: 
     bundle: list = []
     last = time.monotonic()
     history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "test_loss": [], "test_acc": []}
-    trained_spec, stop = with_dropout(spec, config.dropout), False
+    trained_spec, stop, paused, steps_allowed = with_dropout(spec, config.dropout), False, False, 0
 
     def flush() -> None:
         nonlocal last
@@ -101,7 +117,7 @@ def train_and_report(spec: dict, data: FashionMNIST, config: TrainConfig, send: 
             bundle.clear()
         last = time.monotonic()
 
-    def on_event(event: Step | Eval | Done) -> None:
+    def on_event(event: Step | Eval | Done | Paused) -> None:
         bundle.append(event)
         if isinstance(event, Step):
             history["step"].append(event.step), history["loss"].append(event.loss)
@@ -112,14 +128,31 @@ def train_and_report(spec: dict, data: FashionMNIST, config: TrainConfig, send: 
             flush()
 
     def between_steps() -> bool:
-        """Follow the server's messages: Stop, and its share of the cores (it changes as other runs start and end)."""
-        nonlocal stop
-        for message in inbox():
-            if message[0] == "stop":
-                stop = True
-            elif message[0] == "threads" and message[1] != torch.get_num_threads():
-                torch.set_num_threads(message[1])
-        return stop
+        """Follow the server's messages: Stop, its share of the cores (it changes as other runs start and end), and
+        Pause: wait here (Resume, Stop, or One step: let exactly one more batch through, then wait again)."""
+        nonlocal stop, paused, steps_allowed
+        messages, said = inbox(0.0), False
+        while True:
+            for message in messages:
+                if message[0] == "stop":
+                    stop = True
+                elif message[0] == "threads" and message[1] != torch.get_num_threads():
+                    torch.set_num_threads(message[1])
+                elif message[0] in ("pause", "resume"):
+                    paused, steps_allowed = message[0] == "pause", 0
+                elif message[0] == "step" and paused:
+                    steps_allowed += 1
+            if stop or not paused:
+                return stop
+            if steps_allowed:
+                steps_allowed -= 1
+                return False
+            if not said:  # tell the server where it stands, at once: the page shows that step's loss
+                last = (history["step"][-1], history["loss"][-1]) if history["step"] else (0, math.nan)
+                on_event(Paused(*last))
+                flush()
+                said = True
+            messages = inbox(PAUSE_WAKE_SECONDS)
 
     def save_weights(model: torch.nn.Module) -> None:
         save(save_checkpoint(trained_spec, model, dataclasses.asdict(config), history))
