@@ -40,7 +40,7 @@ PROCESS_PREFIX = "cnn-playground-"  # our processes: named so, they leave the pa
 CTX = mp.get_context("forkserver")
 # Imported once in the forkserver and shared by every child: the watchdog first, so it is armed before the slow
 # imports; torch; and torch._dynamo, which a child's first torch.optim optimizer would otherwise import itself
-# (hundreds of modules: seconds of every run's start; bench/README.md).
+# (hundreds of modules: seconds of every run's start).
 PRELOAD = ["playground.train.forkserver_preload", "playground.train.loop", "torch._dynamo"]
 SEND_TIMEOUT = 120  # seconds a child waits for the server to take one message: far above the largest result's
 _preparation_data = spawn.get_preparation_data
