@@ -1,7 +1,11 @@
 """The layout shows the design: the engine never imports Streamlit, and the README names every module."""
 
 import ast
+import doctest
+import importlib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = sorted(p for p in (ROOT / "playground").rglob("*.py"))
@@ -33,3 +37,13 @@ def test_the_readme_layout_section_names_every_module():
     for path in sorted((ROOT / "ui").glob("*.py")):
         assert path.name == "__init__.py" or f"`{path.name}`" in section, path.name
 
+
+
+DOCTESTED = [p for p in ENGINE if ">>> " in p.read_text()]
+
+
+@pytest.mark.parametrize("path", DOCTESTED, ids=[p.stem for p in DOCTESTED])
+def test_every_engine_doctest_runs_and_holds(path):
+    module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
