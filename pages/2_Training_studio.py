@@ -11,6 +11,7 @@ from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.exports import network_exports, run_downloads
 from ui.keys import STUDIO
+from ui.live_view import watch
 from ui.run_status import run_status
 from ui.run_table import labelled, pause_controls, runs_table
 from ui.server import dataset, run_manager
@@ -150,6 +151,8 @@ def live() -> None:
     """Progress and curves, redrawn from the run's state every LIVE_SECONDS while it trains."""
     status()
     curves()
+    if data is not None:
+        watch(manager, manager.runs_for(sid), data.test_images)
 
 
 live()

@@ -83,3 +83,25 @@ def test_pause_one_step_resume_and_delete_refused_while_paused(fake_data, manage
     at.button(key="ts_stop").click().run()
     assert wait_until(at, lambda at: run.status == Status.STOPPED)
     assert not at.exception
+
+
+def test_a_run_in_progress_points_to_the_live_status_line(tmp_path):
+    """The table is drawn once per page run, the status line every few seconds: an active run's row would go stale."""
+    import torch
+
+    from playground.train.data import FashionMNIST
+    from tests.fakedata import fake_split
+    from tests.test_runs import LONG, TINY, wait_for
+    from ui.run_table import comparison_frame
+
+    (xa, ya), (xb, yb) = fake_split(640, 0), fake_split(200, 1)
+    t = torch.from_numpy
+    runs = RunManager(max_concurrent=1, runs_dir=tmp_path)
+    run = runs.submit("o", TINY, LONG, FashionMNIST(t(xa), t(ya).long(), t(xb), t(yb).long(), "fake"))
+    try:
+        assert wait_for(lambda: run.status == Status.RUNNING)
+        assert list(comparison_frame([run])["status"]) == ["in progress: see above"]
+    finally:
+        run.stop()
+        assert wait_for(lambda: run.status == Status.STOPPED, 60)
+    assert list(comparison_frame([run])["status"]) == ["stopped"]

@@ -33,11 +33,11 @@ def comparison_frame(runs: list[Run]) -> pd.DataFrame:
     rows, keys, settings = labelled(runs)
     table = []
     for i, (_, s) in enumerate(rows):
-        ended = s.status not in ACTIVE  # while it trains, its images/s are in the status line
+        ended = s.status not in ACTIVE  # while it trains, its state and images/s are in the live status line
         table.append({"run": s.name or f"Run {i + 1}", **{k: settings[i][k] for k in keys},
                       "test accuracy": _number(s.accuracy, "{:.2%}"), "training time": _number(s.seconds, "{:,.1f} s"),
                       "images/s": _number(s.images_per_sec if ended else None, "{:,.0f}"),
-                      "status": str(s.status)})  # fmt: skip
+                      "status": str(s.status) if ended else "in progress: see above"})  # fmt: skip
     return pd.DataFrame(table)
 
 

@@ -1,4 +1,5 @@
-"""The whole network for one image at a glance: the input, then every layer's feature maps side by side.
+"""The whole network for one image at a glance: the input, then every layer's feature maps side by side; and a
+convolution's filters in a row.
 
 One column per layer that keeps maps (convolution, activation, batch norm, pooling), headed by the layer's
 name and its output's shape (channels × height × width), holding its first few maps one under the other;
@@ -54,4 +55,23 @@ def network_picture(image: torch.Tensor, layers: list[tuple[str, torch.Tensor]],
             text = f"+{c - rows} more"
             draw.text((x0 + SIDE // 2, HEAD + rows * (SIDE + 12) + LINE // 2), text, fill=(90, 90, 90),
                       font=head_font, anchor="mm")  # fmt: skip
+    return encode(canvas, sharp=True)
+
+
+def filters_picture(weights: torch.Tensor, shown: int = 16) -> Picture:
+    """A convolution's first ``shown`` filters (K, C, k, k), input channel 0, in a row, each in its own symmetric range.
+
+    Raises:
+        ValueError: ``weights`` that are not (K, C, k, k).
+    """
+    if weights.ndim != 4:
+        raise ValueError("filters_picture takes a convolution's (K, C, k, k) weights")
+    side, gap = 64, 10
+    maps = weights[:shown, 0].detach().float()
+    canvas = Image.new("RGB", (gap + len(maps) * (side + gap), side + 2 * gap), "white")
+    for i, one in enumerate(maps):
+        lo, hi = value_range(one, True)
+        pixels, _ = cell_pixels(one[None], side, colorizer(scale_for(True), lo, hi))
+        x0, y0 = gap + i * (side + gap), gap + (side - pixels.shape[0]) // 2
+        canvas.paste(Image.fromarray(np.ascontiguousarray(pixels)), (x0, y0))
     return encode(canvas, sharp=True)

@@ -106,6 +106,13 @@ class RunStore:
         except OSError:
             return None
 
+    def model_stamp(self, run_id: str) -> int | None:
+        """When the run's model.pt was last written (ns), or None without one: a new one replaces it whole."""
+        try:
+            return self.model_path(run_id).stat().st_mtime_ns
+        except OSError:
+            return None
+
     def load_record(self, run_id: str) -> dict | None:
         try:
             record = json.loads((self.folder(run_id) / RECORD).read_bytes())

@@ -258,6 +258,13 @@ class RunManager:
     def _load_model(self, run: Run) -> bytes | None:
         return self._store.load_model(run.id) if self._store is not None else None
 
+    def evaluated(self, run: Run) -> tuple[int, bytes] | None:
+        """While ``run`` trains: the checkpoint written after its latest evaluation, and when (ns), or None before
+        the first one or without a runs folder. Costs the run nothing: it writes them anyway, to survive a restart."""
+        stamp = self._store.model_stamp(run.id) if self._store is not None else None
+        data = self._store.load_model(run.id) if stamp is not None else None
+        return (stamp, data) if data else None
+
     def _reload_history(self, run: Run) -> None:
         record = self._store.load_record(run.id) if self._store is not None else None
         with run._lock:

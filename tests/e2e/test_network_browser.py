@@ -27,3 +27,22 @@ def test_click_a_unit_and_its_receptive_field_is_outlined(page, fake_server):
     shot(page, "inspect-receptive-field")
     page.locator(".st-key-mi_network").scroll_into_view_if_needed()
     shot(page, "inspect-whole-network")
+
+
+def test_the_studio_draws_the_network_learning_while_it_trains(page, fake_server):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{fake_server}/Training_studio?net=tiny&epochs=30")
+    page.get_by_text("1 · The network").wait_for(timeout=120_000)
+    wait_idle(page)
+    page.locator(".st-key-ts_train button").click()
+    said = page.get_by_text("The newest run, as of its evaluation at step")
+    said.wait_for(timeout=60_000)  # drawn while the run trains: the caption of a finished run says "trained"
+    first = said.inner_text()
+    page.wait_for_function("t => ![...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
+                           ".some(c => c.textContent === t)", arg=first, timeout=60_000)  # fmt: skip
+    live = page.locator(".st-key-ts_live_network img")
+    assert live.evaluate("i => i.complete && i.naturalWidth") > 500
+    assert page.locator(".st-key-ts_live_filters img").evaluate("i => i.complete && i.naturalWidth") > 100
+    assert page.locator("[data-testid='stException']").count() == 0
+    live.scroll_into_view_if_needed()
+    shot(page, "studio-watch-it-learn")

@@ -1,0 +1,72 @@
+"""Watch it learn: the studio's newest run as a network at work, redrawn while it trains.
+
+The first layer's filters and one test image through every layer, from the weights the run writes after each
+evaluation anyway (so a restart keeps them): the training process does nothing more for this view; the server
+reads a new checkpoint when one appears and draws two pictures, once per evaluation.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+from torch import nn
+
+from playground.render.network_picture import filters_picture, network_picture
+from playground.render.pictures import Picture
+from playground.train.checkpoints import Checkpoint, CheckpointError, load_checkpoint
+from playground.train.evaluate import to_input
+from playground.train.run import Run
+from playground.train.runs import ACTIVE, RunManager
+from ui.keys import KEEP, STUDIO
+from ui.network_view import layer_maps
+from ui.pictures import show_picture
+
+P = STUDIO.prefix
+IMAGE = 0  # the test image shown going through the network
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)  # keyed on the run and the weights' version alone
+def _pictures(key: str, _data: bytes | None, _ckpt: Checkpoint | None, _image: torch.Tensor):
+    """(filters picture or None, network picture or None), or the sentence saying why there is none."""
+    try:
+        ckpt = _ckpt or load_checkpoint(_data)
+    except CheckpointError as e:  # written by a newer or broken version: say so, the run goes on
+        return str(e)
+    model = ckpt.model().eval()
+    x = to_input(_image[None])[0]
+    maps = layer_maps(model, ckpt.spec, x)
+    first = next((m for m in model if isinstance(m, nn.Conv2d)), None)
+    filters: Picture | None = filters_picture(first.weight) if first is not None else None
+    return filters, network_picture(x[0], [(name, t) for name, t, _ in maps]) if maps else None
+
+
+def watch(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> None:
+    """Under the curves: the newest run's filters and test image 0 through its layers, as they are now."""
+    if not runs or not st.toggle("Watch it learn: the first layer's filters and a test image through every layer",
+                                 value=True, key=f"{P}_watch", persist_state=KEEP):  # fmt: skip
+        return
+    run, now = runs[-1], runs[-1].snapshot()
+    if now.status in ACTIVE:
+        got = manager.evaluated(run)
+        if got is None:
+            st.caption("The network appears here after the run's first evaluation.")
+            return
+        (stamp, data), ckpt = got, None
+        steps = now.history.get("eval_step") or []
+        when = f"as of its evaluation at step {steps[-1]:,}" if steps else "as of its latest evaluation"
+        key = f"{run.id}|{stamp}"
+    else:
+        ckpt, data, key, when = run.checkpoint(), None, f"{run.id}|final", "trained"
+        if ckpt is None:
+            return
+    drawn = _pictures(key, data, ckpt, test_images[IMAGE])
+    if isinstance(drawn, str):
+        st.warning(drawn)
+        return
+    filters, network = drawn
+    st.caption(f"The newest run, {when}: its first layer's filters (red positive, blue negative) and test image "
+               f"{IMAGE} through every layer, four maps a layer.")  # fmt: skip
+    if filters is not None:
+        show_picture(filters, key=f"{P}_live_filters")
+    if network is not None:
+        show_picture(network, key=f"{P}_live_network")
