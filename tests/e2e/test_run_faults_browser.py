@@ -18,7 +18,7 @@ from tests.proctree import descendants, wait_all_gone
 # How far (in epochs) the run is, as the live picture's caption says; 0 while no run trains.
 EPOCH_NOW = (
     "() => { const m = document.querySelector('.st-key-ts_curves')?.textContent"
-    ".match(/run (\\d+): epoch ([\\d.]+) of/); return m ? [parseInt(m[1]), parseFloat(m[2])] : [0, 0]; }"
+    ".match(/Run (\\d+)(?: · .*?)?: epoch ([\\d.]+) of/); return m ? [parseInt(m[1]), parseFloat(m[2])] : [0, 0]; }"
 )
 
 
