@@ -5,6 +5,7 @@ import json
 from playground.train.runs import RunManager, Status
 from tests.test_page_training import page
 from tests.test_run_status import manager, wait_until  # noqa: F401 (manager: the fixture)
+from tests.test_runs import wait_for
 
 
 def legend(at) -> set[str]:
@@ -79,7 +80,7 @@ def test_pause_one_step_resume_and_delete_refused_while_paused(fake_data, manage
     assert any("stop it first" in w.value for w in at.warning) and run in manager.runs_for(run.owner)
     at.button(key="ts_resume").click().run()
     assert run.status == Status.RUNNING and "ts_pause" in [b.key for b in at.button]
-    assert wait_until(at, lambda at: len(run.snapshot().history["step"]) > before + 1, 30)
+    assert wait_for(lambda: len(run.snapshot().history["step"]) > before + 1, 30)  # no page reruns: it may end
     at.button(key="ts_stop").click().run()
     assert wait_until(at, lambda at: run.status == Status.STOPPED)
     assert not at.exception

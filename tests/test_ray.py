@@ -148,3 +148,19 @@ def test_without_the_variable_ray_is_never_imported():
     env = {k: v for k, v in os.environ.items() if k != "PLAYGROUND_RAY_ADDRESS"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+def test_pause_one_step_and_resume_reach_the_actor_on_the_cluster(manager, data):
+    steps = lambda: len(run.snapshot().history["step"])  # noqa: E731
+    run = manager.submit("pauser", TINY, LONG, data)
+    assert wait_for(lambda: run.status == Status.RUNNING and steps() > 3, START)
+    assert run.pause() and run.status == Status.PAUSED
+    assert wait_for(lambda: run.snapshot().halted is not None, 30)  # the actor stands between two steps
+    at = steps()
+    assert wait_for(lambda: False, 1.5) is False and steps() == at  # nothing trains while paused
+    stepped = run.step_once(timeout=30)
+    assert stepped is not None and stepped[0] == at + 1 and steps() == at + 1  # exactly one batch
+    assert run.resume() and run.status == Status.RUNNING
+    assert wait_for(lambda: steps() > at + 5, 60)  # and on it goes
+    run.stop()
+    assert wait_for(lambda: run.status == Status.STOPPED, 60)

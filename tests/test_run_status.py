@@ -28,6 +28,7 @@ class FakeRun:
 
     def __init__(self, snapshot: RunSnapshot):
         self.now, self.owner, self.spec, self.config = snapshot, OWNER, PRESETS["Tiny (fast demo)"], snapshot.config
+        self.id = snapshot.id
 
     @property
     def status(self):
@@ -41,6 +42,9 @@ class FakeRun:
 
     pause = resume = step_once = stop
 
+    def checkpoint(self):
+        return None  # the weights are not what these tests look at
+
 
 class FakeManager:
     def __init__(self, runs):
@@ -51,6 +55,9 @@ class FakeManager:
 
     def active_for(self, owner):
         return next((r for r in self.runs_for(owner) if r.status in ACTIVE), None)
+
+    def evaluated(self, run):
+        return None  # no evaluation written yet: the live view says it will come
 
 
 def snap(status, *, progress=0.42, rate=1234.0, eta=17.0, error=None, accuracy=None, has_model=False, position=None,

@@ -56,9 +56,10 @@ def watch(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> No
         when = f"as of its evaluation at step {steps[-1]:,}" if steps else "as of its latest evaluation"
         key = f"{run.id}|{stamp}"
     else:
-        ckpt, data, key, when = run.checkpoint(), None, f"{run.id}|final", "trained"
-        if ckpt is None:
+        ckpt = run.checkpoint()
+        if ckpt is None:  # failed before its first evaluation, or its weights are gone
             return
+        data, key, when = None, f"{run.id}|final", "trained"
     drawn = _pictures(key, data, ckpt, test_images[IMAGE])
     if isinstance(drawn, str):
         st.warning(drawn)
