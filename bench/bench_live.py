@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--in-process", action="store_true", help="also time train() called in this process")
     parser.add_argument("--interactive", action="store_true", help="the interactive (plotly) chart while training")
+    parser.add_argument("--compare-watch", action="store_true",
+                        help="also a page with 'Watch it learn' switched off, interleaved with the others")  # fmt: skip
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tune_allocator()
     data = load_fashion_mnist()
-    alone, here, live = [], [], []
+    alone, here, live, unwatched = [], [], [], []
     proc, url = start_server()
     sampler = PeakMemory(proc.pid)
     try:
@@ -135,10 +137,18 @@ def main(argv: list[str] | None = None) -> int:
             if args.interactive:
                 page.locator(".st-key-ts_interactive label").click()
                 page.wait_for_timeout(1500)
+            if args.compare_watch:  # a second student's page, the same but for the live network
+                off = browser.new_context(viewport={"width": 1400, "height": 1200}).new_page()
+                off.goto(f"{url}/Training_studio")
+                off.get_by_text("1 · The network").wait_for(timeout=90_000)
+                off.locator(".st-key-ts_watch label").click()
+                off.wait_for_timeout(1500)
             for i in range(args.repeats):
                 # Pairs in alternating order (alone first, then the page first), so a drift in the machine's
                 # speed (±20% here from minute to minute) favours neither side.
                 pair = [lambda: alone.append(engine_alone(data)), lambda i=i: live.append(with_page(page, i + 1))]
+                if args.compare_watch:
+                    pair.append(lambda i=i: unwatched.append(with_page(off, i + 1)))
                 for measure in pair if i % 2 == 0 else pair[::-1]:
                     measure()
                 if args.in_process:
@@ -162,10 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     print(f"| training throughput | {b:,.0f} images/s | {a:,.0f} images/s | {(b - a) / a:+.1%} | ≥ −5% |")
     print(f"| the same, median of the {args.repeats} paired differences | | | {paired:+.1%} | ≥ −5% |")
+    if unwatched:
+        c = statistics.median(unwatched)
+        watched = statistics.median(x / y - 1 for x, y in zip(live, unwatched, strict=True))
+        print(f"| the page with 'Watch it learn' off | {c:,.0f} images/s | {a:,.0f} images/s | {(c - a) / a:+.1%} | |")
+        print(f"| 'Watch it learn' on against off, median of the paired differences | | | {watched:+.1%} | |")
     if here:
         c = statistics.median(here)
         print(f"| engine alone as `train()` in this process | | {c:,.0f} images/s | {(b - c) / c:+.1%} | |")
-    for name, values in (("with the page", live), ("alone, process", alone), ("alone, train()", here)):
+    for name, values in (("with the page", live), ("alone, process", alone), ("alone, train()", here),
+                         ("the page, watch off", unwatched)):  # fmt: skip
         if values:
             print(f"<!-- {name}: {', '.join(f'{v:,.0f}' for v in values)} images/s -->")
     rss, pss, roles = sampler.peak

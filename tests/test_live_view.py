@@ -51,7 +51,7 @@ def test_the_manager_hands_out_each_evaluations_weights_once_written(tmp_path):
 def test_the_studio_shows_the_network_while_it_trains_and_once_trained(fake_data):
     from tests.apptest import open_page
 
-    at = open_page("pages/2_Training_studio.py", {"net": "tiny", "epochs": "12"})
+    at = open_page("pages/2_Training_studio.py", {"net": "tiny", "epochs": "30"})
     at.button(key="ts_train").click().run()
     deadline, seen_live = time.monotonic() + 180, None
     while time.monotonic() < deadline and not at.success:  # fragments do not tick in AppTest: rerun by hand

@@ -2,10 +2,12 @@
 
 The first layer's filters and one test image through every layer, from the weights the run writes after each
 evaluation anyway (so a restart keeps them): the training process does nothing more for this view; the server
-reads a new checkpoint when one appears and draws two pictures, once per evaluation.
+reads the newest checkpoint and draws two pictures at most every REDRAW_SECONDS.
 """
 
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 import torch
@@ -23,6 +25,9 @@ from ui.pictures import show_picture
 
 P = STUDIO.prefix
 IMAGE = 0  # the test image shown going through the network
+# While a run trains, the network is redrawn at most this often: each redraw costs the server a forward pass and two
+# pictures, and the browser two images, on the cores the run trains on (bench/bench_live.py measures the page's cost).
+REDRAW_SECONDS = 10.0
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)  # keyed on the run and the weights' version alone
@@ -42,11 +47,14 @@ def _pictures(key: str, _data: bytes | None, _ckpt: Checkpoint | None, _image: t
 
 def watch(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> None:
     """Under the curves: the newest run's filters and test image 0 through its layers, as they are now."""
-    if not runs or not st.toggle("Watch it learn: the first layer's filters and a test image through every layer",
-                                 value=True, key=f"{P}_watch", persist_state=KEEP):  # fmt: skip
+    if not st.toggle("Watch it learn: the first layer's filters and a test image through every layer, as a run trains",
+                     value=True, key=f"{P}_watch", persist_state=KEEP) or not runs:  # fmt: skip
         return
     run, now = runs[-1], runs[-1].snapshot()
-    if now.status in ACTIVE:
+    last = st.session_state.get(f"{P}_watch_last")  # (run id, when drawn, words, pictures)
+    if now.status in ACTIVE and last and last[0] == run.id and time.monotonic() - last[1] < REDRAW_SECONDS:
+        when, drawn = last[2], last[3]  # drawn a moment ago: the same pictures, nothing new for the browser
+    elif now.status in ACTIVE:
         got = manager.evaluated(run)
         if got is None:
             st.caption("The network appears here after the run's first evaluation.")
@@ -54,13 +62,13 @@ def watch(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> No
         (stamp, data), ckpt = got, None
         steps = now.history.get("eval_step") or []
         when = f"as of its evaluation at step {steps[-1]:,}" if steps else "as of its latest evaluation"
-        key = f"{run.id}|{stamp}"
+        drawn = _pictures(f"{run.id}|{stamp}", data, ckpt, test_images[IMAGE])
+        st.session_state[f"{P}_watch_last"] = (run.id, time.monotonic(), when, drawn)
     else:
         ckpt = run.checkpoint()
         if ckpt is None:  # failed before its first evaluation, or its weights are gone
             return
-        data, key, when = None, f"{run.id}|final", "trained"
-    drawn = _pictures(key, data, ckpt, test_images[IMAGE])
+        when, drawn = "trained", _pictures(f"{run.id}|final", None, ckpt, test_images[IMAGE])
     if isinstance(drawn, str):
         st.warning(drawn)
         return
