@@ -31,7 +31,7 @@ def test_click_a_unit_and_its_receptive_field_is_outlined(page, fake_server):
 
 def test_the_studio_draws_the_network_learning_while_it_trains(page, fake_server):
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.goto(f"{fake_server}/Training_studio?net=tiny&epochs=30")
+    page.goto(f"{fake_server}/Training_studio?epochs=30")  # the classic network: it trains long enough to watch
     page.get_by_text("1 · The network").wait_for(timeout=120_000)
     wait_idle(page)
     page.locator(".st-key-ts_train button").click()
@@ -40,9 +40,12 @@ def test_the_studio_draws_the_network_learning_while_it_trains(page, fake_server
     first = said.inner_text()
     page.wait_for_function("t => ![...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
                            ".some(c => c.textContent === t)", arg=first, timeout=60_000)  # fmt: skip
-    live = page.locator(".st-key-ts_live_network img")
-    assert live.evaluate("i => i.complete && i.naturalWidth") > 500
-    assert page.locator(".st-key-ts_live_filters img").evaluate("i => i.complete && i.naturalWidth") > 100
+    page.wait_for_function("() => ['ts_live_network', 'ts_live_filters'].every(k => {"
+                           " const i = document.querySelector(`.st-key-${k} img`);"
+                           " return i && i.complete && i.naturalWidth > 100; })", timeout=30_000)  # fmt: skip
+    # Read in one go in the page: a redraw may replace the image between two of Playwright's calls.
+    width = page.evaluate("() => document.querySelector('.st-key-ts_live_network img')?.naturalWidth || 0")
+    assert width > 500  # the input and eight layers side by side
     assert page.locator("[data-testid='stException']").count() == 0
-    live.scroll_into_view_if_needed()
+    page.evaluate("() => document.querySelector('.st-key-ts_live_network')?.scrollIntoView()")
     shot(page, "studio-watch-it-learn")
