@@ -113,9 +113,8 @@ st.html(
 ticking = active is not None
 
 
-def status() -> None:
+def status(runs: list) -> None:
     """The run's progress; a full rerun once it has ended."""
-    runs = manager.runs_for(sid)
     if not runs:
         st.caption("No run yet: press Train. Training keeps going while you look at other pages.")
         return
@@ -127,9 +126,9 @@ def status() -> None:
         st.rerun()  # the run ended: a full rerun re-enables Train and stops the timer
 
 
-def curves() -> None:
+def curves(runs: list) -> None:
     """Loss and accuracy of this session's runs (the last six): a picture while one trains, else a plotly chart."""
-    snapshots = labelled(manager.runs_for(sid))[0][-6:]  # labels name what differed: "Run 2 · lr 0.01"
+    snapshots = labelled(runs)[0][-6:]  # labels name what differed: "Run 2 · lr 0.01"
     if not snapshots:
         return
     history = [(label, s.history) for label, s in snapshots]
@@ -148,11 +147,12 @@ def curves() -> None:
 
 @st.fragment(run_every=LIVE_SECONDS if ticking else None)
 def live() -> None:
-    """Progress and curves, redrawn from the run's state every LIVE_SECONDS while it trains."""
-    status()
-    curves()
+    """Progress, curves and the network at work, redrawn from the run's state every LIVE_SECONDS while it trains."""
+    runs = manager.runs_for(sid)  # once a redraw: it may read the other replicas' records from disk
+    status(runs)
+    curves(runs)
     if data is not None:
-        watch(manager, manager.runs_for(sid), data.test_images)
+        watch(manager, runs, data.test_images)
 
 
 live()

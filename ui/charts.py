@@ -13,3 +13,10 @@ def chart(fig: go.Figure, *, where=st, **kwargs):
     if st.session_state.get("present"):
         fig = projector_fonts(fig)
     return where.plotly_chart(fig, **kwargs)
+
+
+def clicked_cell(key: str) -> tuple[int, int] | None:
+    """The (row, col) of the cell last clicked on the clickable map chart ``key`` (``map_figure(clickable=True)``,
+    drawn with ``on_select``), or None when no cell was clicked."""
+    points = st.session_state.get(key, {}).get("selection", {}).get("points", [])
+    return (int(points[0]["y"]), int(points[0]["x"])) if points else None

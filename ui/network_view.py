@@ -9,7 +9,7 @@ from playground.explorer.receptive import receptive_fields
 from playground.render.figures import map_figure
 from playground.render.network_picture import network_picture
 from playground.train.models import feature_maps
-from ui.charts import chart
+from ui.charts import chart, clicked_cell
 from ui.keys import INSPECT, KEEP
 from ui.params import integer, one
 from ui.pictures import show_picture
@@ -38,9 +38,8 @@ def whole_network(x: torch.Tensor, maps: list[tuple[str, torch.Tensor, object]])
 
 
 def _clicked() -> None:
-    points = st.session_state.get(f"{P}_unit_click", {}).get("selection", {}).get("points", [])
-    if points:
-        st.session_state[f"{P}_unit_row"], st.session_state[f"{P}_unit_col"] = int(points[0]["y"]), int(points[0]["x"])
+    if (cell := clicked_cell(f"{P}_unit_click")) is not None:
+        st.session_state[f"{P}_unit_row"], st.session_state[f"{P}_unit_col"] = cell
 
 
 def receptive_view(x: torch.Tensor, name: str, maps: torch.Tensor, field) -> None:

@@ -15,6 +15,7 @@ from playground.explorer.failures import plural
 from playground.explorer.reverse import reach_from_input
 from playground.explorer.stepping import SCOPES, play_order
 from playground.render.figures import map_figure
+from ui.charts import clicked_cell
 from ui.explorer_controls import FIELDS
 from ui.explorer_views import arithmetic
 from ui.keys import EXPLORER, KEEP
@@ -51,9 +52,8 @@ def selected_cell(stages: Stages, channel: int) -> CellExplanation:
 
 def clicked() -> None:
     """A click on the output map (key ``cx_outmap``) selects the clicked cell."""
-    points = st.session_state.get(f"{P}_outmap", {}).get("selection", {}).get("points", [])
-    if points:
-        st.session_state[f"{P}_row"], st.session_state[f"{P}_col"] = int(points[0]["y"]), int(points[0]["x"])
+    if (cell := clicked_cell(f"{P}_outmap")) is not None:
+        st.session_state[f"{P}_row"], st.session_state[f"{P}_col"] = cell
 
 
 def _plan(h: int, w: int) -> None:
