@@ -11,7 +11,7 @@ from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.exports import network_exports, run_downloads
 from ui.keys import STUDIO
-from ui.live_view import watch
+from ui.live_view import REDRAW_SECONDS, watch, watched
 from ui.run_status import run_status
 from ui.run_table import labelled, pause_controls, runs_table
 from ui.server import dataset, run_manager
@@ -36,8 +36,8 @@ FIELDS = fields(SETTINGS)
 restore(PAGE, FIELDS)
 if setup_page("Training studio", "🏋️"):  # (stops with a sentence if a PLAYGROUND_* setting is mistyped)
     present_bar([6])
-# Each redraw of the live view costs the browser ~0.1 s of CPU (Streamlit's own work, plus the picture), and on a
-# laptop that CPU is taken from the run (an interactive plotly chart would cost ~0.3 s).
+# Each redraw of the live view costs the browser ~0.15 s of CPU (Streamlit's own passes over the page, measured in a
+# Chromium trace), and on a laptop that CPU is taken from the run (an interactive plotly chart would cost ~0.3 s).
 LIVE_SECONDS = SETTINGS.live_seconds
 manager, sid = run_manager(), browser_id()
 if first_visit and not st.query_params and (going := manager.active_for(sid)) is not None:
@@ -126,9 +126,18 @@ def status(runs: list) -> None:
         st.rerun()  # the run ended: a full rerun re-enables Train and stops the timer
 
 
-def curves(runs: list) -> None:
-    """Loss and accuracy of this session's runs (the last six): a picture while one trains, else a plotly chart."""
-    snapshots = labelled(runs)[0][-6:]  # labels name what differed: "Run 2 · lr 0.01"
+def curves_now(runs: list) -> tuple[list, object]:
+    """The last six runs' (label, snapshot), labels naming what differed ("Run 2 · lr 0.01"), and the picture of
+    their curves while the newest trains (None once it has ended, or with the interactive chart)."""
+    snapshots = labelled(runs)[0][-6:]
+    if not snapshots or snapshots[-1][1].status not in ACTIVE or interactive:
+        return snapshots, None
+    return snapshots, curves_picture([(label, s.history) for label, s in snapshots], log_scale,
+                                     snapshots[-1][1].config.epochs)  # fmt: skip
+
+
+def curves(snapshots: list, picture) -> None:
+    """Loss and accuracy of this session's runs: a picture while one trains, else a plotly chart."""
     if not snapshots:
         return
     history = [(label, s.history) for label, s in snapshots]
@@ -137,25 +146,34 @@ def curves(runs: list) -> None:
         chart(ended_curves(tuple((label, s.id) for label, s in snapshots), log_scale, history), key=f"{P}_curves")
         run_downloads(history, newest.config, newest.accuracy, log_scale)
         return
-    if interactive:
+    if picture is None:
         chart(curves_figure(history, log_scale), key=f"{P}_curves")
         return
     with st.container(key=f"{P}_curves"):
-        picture = curves_picture(history, log_scale, newest.config.epochs)
         st.image(picture.data, caption=progress_text(label, newest.history, newest.config.epochs))
 
 
+# Two fragments, each redrawn on its own timer while a run trains. The browser makes a pass over the whole page for
+# each element a redraw sends (~15 ms of its CPU each, on the cores the run trains on), so the progress line and the
+# curves, redrawn often, send few elements, and the network at work (six) is redrawn as often as it can change.
 @st.fragment(run_every=LIVE_SECONDS if ticking else None)
 def live() -> None:
-    """Progress, curves and the network at work, redrawn from the run's state every LIVE_SECONDS while it trains."""
+    """Progress and curves, redrawn from the run's state every LIVE_SECONDS while it trains."""
     runs = manager.runs_for(sid)  # once a redraw: it may read the other replicas' records from disk
+    snapshots, picture = curves_now(runs)  # the work first, then the elements in one burst
     status(runs)
-    curves(runs)
+    curves(snapshots, picture)
+
+
+@st.fragment(run_every=max(REDRAW_SECONDS, LIVE_SECONDS) if ticking else None)
+def network_live() -> None:
+    """Watch it learn: the newest run's filters and a test image through its layers, redrawn as it trains."""
     if data is not None:
-        watch(manager, runs, data.test_images)
+        watch(watched(manager, manager.runs_for(sid), data.test_images))
 
 
 live()
+network_live()
 runs_table(manager, sid)
 link_note(PAGE, "It holds the network and the training settings; training runs stay with this browser.")
 publish(PAGE, FIELDS)

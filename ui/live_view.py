@@ -2,12 +2,12 @@
 
 The first layer's filters and one test image through every layer, from the weights the run writes after each
 evaluation anyway (so a restart keeps them): the training process does nothing more for this view; the server
-reads the newest checkpoint and draws two pictures at most every REDRAW_SECONDS.
+reads the newest checkpoint and draws two pictures every REDRAW_SECONDS.
 """
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
 import streamlit as st
 import torch
@@ -25,8 +25,9 @@ from ui.pictures import show_picture
 
 P = STUDIO.prefix
 IMAGE = 0  # the test image shown going through the network
-# While a run trains, the network is redrawn at most this often: each redraw costs the server a forward pass and two
-# pictures, and the browser two images, on the cores the run trains on (bench/bench_live.py measures the page's cost).
+# While a run trains, the studio redraws this view this often (in a fragment of its own, apart from the progress line's
+# faster one): each redraw costs the server a forward pass and two pictures, and the browser a pass over the page for
+# each of its six elements, on the cores the run trains on (bench/bench_live.py measures the page's cost).
 REDRAW_SECONDS = 10.0
 
 
@@ -45,37 +46,58 @@ def _pictures(key: str, _data: bytes | None, _ckpt: Checkpoint | None, _image: t
     return filters, network_picture(x[0], [(name, t) for name, t, _ in maps]) if maps else None
 
 
-def watch(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> None:
-    """Under the curves: the newest run's filters and test image 0 through its layers, as they are now."""
-    if not st.toggle("Watch it learn: the first layer's filters and a test image through every layer, as a run trains",
-                     value=True, key=f"{P}_watch", persist_state=KEEP) or not runs:  # fmt: skip
-        return
+@dataclass(frozen=True)
+class Watched:
+    """What the live view draws: the pictures and the words that say when they are from, or just a sentence."""
+
+    when: str = ""
+    filters: Picture | None = None
+    network: Picture | None = None
+    caption: str = ""  # no pictures yet: why
+    warning: str = ""  # the weights cannot be read: why
+
+
+def watched(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> Watched | None:
+    """The newest run's filters and test image 0 through its layers, as they are now (None: nothing to show).
+
+    All the work of the live view, done before it draws anything (see ``watch``).
+    """
+    if not st.session_state.get(f"{P}_watch", True) or not runs:  # the toggle, as the last run left it
+        return None
     run, now = runs[-1], runs[-1].snapshot()
-    last = st.session_state.get(f"{P}_watch_last")  # (run id, when drawn, words, pictures)
-    if now.status in ACTIVE and last and last[0] == run.id and time.monotonic() - last[1] < REDRAW_SECONDS:
-        when, drawn = last[2], last[3]  # drawn a moment ago: the same pictures, nothing new for the browser
-    elif now.status in ACTIVE:
+    if now.status in ACTIVE:
         got = manager.evaluated(run)
         if got is None:
-            st.caption("The network appears here after the run's first evaluation.")
-            return
+            return Watched(caption="The network appears here after the run's first evaluation.")
         (stamp, data), ckpt = got, None
         steps = now.history.get("eval_step") or []
         when = f"as of its evaluation at step {steps[-1]:,}" if steps else "as of its latest evaluation"
         drawn = _pictures(f"{run.id}|{stamp}", data, ckpt, test_images[IMAGE])
-        st.session_state[f"{P}_watch_last"] = (run.id, time.monotonic(), when, drawn)
     else:
         ckpt = run.checkpoint()
         if ckpt is None:  # failed before its first evaluation, or its weights are gone
-            return
+            return None
         when, drawn = "trained", _pictures(f"{run.id}|final", None, ckpt, test_images[IMAGE])
     if isinstance(drawn, str):
-        st.warning(drawn)
+        return Watched(warning=drawn)
+    return Watched(when, *drawn)
+
+
+def watch(view: Watched | None) -> None:
+    """Under the curves: the toggle, then ``watched``'s pictures."""
+    on = st.toggle("Watch it learn: the first layer's filters and a test image through every layer, as a run trains",
+                   value=True, key=f"{P}_watch", persist_state=KEEP)  # fmt: skip
+    if not on or view is None:
         return
-    filters, network = drawn
-    st.caption(f"The newest run, {when}: its first layer's filters (red positive, blue negative) and test image "
+    if view.caption:
+        st.caption(view.caption)
+    if view.warning:
+        st.warning(view.warning)
+    if view.caption or view.warning:
+        return
+    st.caption(f"The newest run, {view.when}: its first layer's filters (red positive, blue negative) and test image "
                f"{IMAGE} through every layer, four maps a layer.")  # fmt: skip
-    if filters is not None:
-        show_picture(filters, key=f"{P}_live_filters")
-    if network is not None:
-        show_picture(network, key=f"{P}_live_network")
+    if view.filters is not None:
+        show_picture(view.filters, key=f"{P}_live_filters")
+    if view.network is not None:
+        show_picture(view.network, key=f"{P}_live_network")

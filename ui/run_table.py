@@ -97,11 +97,11 @@ def pause_controls(run: Run) -> None:
     now = run.snapshot()
     if now.status not in (Status.RUNNING, Status.PAUSED):
         return
-    pause, step, loss = st.columns([1, 1, 3], vertical_alignment="center")
     slot = "A paused run keeps its place among the runs this server trains at once: Resume or Stop it to free it."
-    if now.status == Status.RUNNING:
-        pause.button("⏸ Pause", key=f"{P}_pause", on_click=run.pause, help=slot)
-    elif now.status == Status.PAUSED:
+    if now.status == Status.RUNNING:  # one element, not a row of columns: it is redrawn every few seconds
+        st.button("⏸ Pause", key=f"{P}_pause", on_click=run.pause, help=slot)
+    else:
+        pause, step, loss = st.columns([1, 1, 3], vertical_alignment="center")
         pause.button("▶ Resume", key=f"{P}_resume", on_click=run.resume, help=slot)
         step.button("⏭ One step", key=f"{P}_step", on_click=_step, args=(run,), disabled=now.halted is None,
                       help="Trains exactly one batch, then waits again.")  # fmt: skip
