@@ -7,6 +7,7 @@ Interleaved, same data, same settings, same thread count as the server gives a r
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -38,13 +39,50 @@ def engine_alone(data) -> float:
     return run.result.images_per_sec
 
 
-def with_page(page, run: int) -> float:
+TICK = os.sysconf("SC_CLK_TCK")
+WINDOW = 20.0  # seconds of a run over which the page's own CPU is counted (a run here lasts 25 s or more)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time so far of ``pids`` (those still alive)."""
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def browser_pids() -> list[int]:
+    """Every Chromium process (the browser, its renderers, GPU and utility processes)."""
+    return [int(c.parent.name) for c in Path("/proc").glob("[0-9]*/cmdline")
+            if b"chromium" in _reads(c).replace(b"\0", b" ").split(b" ")[0]]  # (children rewrite argv as one string)
+
+
+def _reads(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def with_page(page, run: int, server: int | None = None, spent: list | None = None) -> float:
     """Press Train on the open page and read the run's images/s from its result line.
 
     The page is checked every 5 s, as a person would glance at it: Playwright's default waiting
     scans the page on every animation frame, which itself costs the browser (and so the run) CPU.
+    With ``server`` (its pid), also appends to ``spent`` the CPU the page took during the run's first WINDOW
+    seconds (the server's own process, not the training process, and every Chromium process): a measure of
+    the page's cost that the machine's drifting speed does not blur.
     """
+    pids = [server, *browser_pids()] if server else []
+    before = cpu_seconds(pids)
     page.locator(".st-key-ts_train button").click()
+    if server and spent is not None:
+        page.wait_for_timeout(WINDOW * 1000)
+        spent.append(cpu_seconds(pids) - before)
     page.wait_for_function(
         "t => document.body.textContent.includes(t)", arg=f"Run {run} finished", polling=5000, timeout=300_000
     )
@@ -124,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tune_allocator()
     data = load_fashion_mnist()
-    alone, here, live, unwatched = [], [], [], []
+    alone, here, live, unwatched, spent = [], [], [], [], []
     proc, url = start_server()
     sampler = PeakMemory(proc.pid)
     try:
@@ -146,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.repeats):
                 # Pairs in alternating order (alone first, then the page first), so a drift in the machine's
                 # speed (±20% here from minute to minute) favours neither side.
-                pair = [lambda: alone.append(engine_alone(data)), lambda i=i: live.append(with_page(page, i + 1))]
+                pair = [lambda: alone.append(engine_alone(data)),
+                        lambda i=i: live.append(with_page(page, i + 1, proc.pid, spent))]
                 if args.compare_watch:
                     pair.append(lambda i=i: unwatched.append(with_page(off, i + 1)))
                 for measure in pair if i % 2 == 0 else pair[::-1]:
@@ -172,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     print(f"| training throughput | {b:,.0f} images/s | {a:,.0f} images/s | {(b - a) / a:+.1%} | ≥ −5% |")
     print(f"| the same, median of the {args.repeats} paired differences | | | {paired:+.1%} | ≥ −5% |")
+    page_cpu = statistics.median(spent)
+    print(f"| the page's own CPU in a run's first {WINDOW:.0f} s (server process and Chromium), median | "
+          f"{page_cpu:.2f} s: {page_cpu / WINDOW:.1%} of a core, {page_cpu / (WINDOW * default_threads()):.1%} of the "
+          f"run's {default_threads()} | | | |")
     if unwatched:
         c = statistics.median(unwatched)
         watched = statistics.median(x / y - 1 for x, y in zip(live, unwatched, strict=True))

@@ -153,9 +153,10 @@ def curves(snapshots: list, picture) -> None:
         st.image(picture.data, caption=progress_text(label, newest.history, newest.config.epochs))
 
 
-# Two fragments, each redrawn on its own timer while a run trains. The browser makes a pass over the whole page for
-# each element a redraw sends (~15 ms of its CPU each, on the cores the run trains on), so the progress line and the
-# curves, redrawn often, send few elements, and the network at work (six) is redrawn as often as it can change.
+# Two fragments, each redrawn on its own timer while a run trains. Each redraw costs the browser ~0.1-0.15 s of CPU,
+# taken from the run's cores (about eight passes of Streamlit's over the page, ~15 ms each, in a Chromium trace, for
+# few elements or many), so the network at work, which changes only with an evaluation, is redrawn every 10 s in a
+# fragment of its own, and the progress line's fragment sends few elements.
 @st.fragment(run_every=LIVE_SECONDS if ticking else None)
 def live() -> None:
     """Progress and curves, redrawn from the run's state every LIVE_SECONDS while it trains."""
