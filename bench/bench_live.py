@@ -43,16 +43,17 @@ TICK = os.sysconf("SC_CLK_TCK")
 WINDOW = 20.0  # seconds of a run over which the page's own CPU is counted (a run here lasts 25 s or more)
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first), or [] once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User and system CPU time so far of ``pids`` (those still alive)."""
-    total = 0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICK
+    return sum(int(f[11]) + int(f[12]) for f in map(_stat, pids) if f) / TICK
 
 
 def browser_pids() -> list[int]:
@@ -77,10 +78,11 @@ def with_page(page, run: int, server: int | None = None, spent: list | None = No
     seconds (the server's own process, not the training process, and every Chromium process): a measure of
     the page's cost that the machine's drifting speed does not blur.
     """
-    pids = [server, *browser_pids()] if server else []
+    counting = server is not None and spent is not None
+    pids = [server, *browser_pids()] if counting else []
     before = cpu_seconds(pids)
     page.locator(".st-key-ts_train button").click()
-    if server and spent is not None:
+    if counting:
         page.wait_for_timeout(WINDOW * 1000)
         spent.append(cpu_seconds(pids) - before)
     page.wait_for_function(
@@ -95,11 +97,8 @@ def tree(pid: int) -> list[int]:
     """``pid`` and all its descendants (the server, its forkserver and the training processes)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        if fields := _stat(int(stat.parent.name)):
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
@@ -127,7 +126,7 @@ def memory_gb(pid: int) -> tuple[float, float, dict[str, float]]:
 
 
 def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return int(_stat(pid)[1])
 
 
 class PeakMemory(threading.Thread):

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from playground.render.curve_picture import curves_picture, progress_text
+from playground.render.pictures import Picture
 from playground.render.train_figures import curves_figure
 from playground.train import models
 from playground.train.runs import ACTIVE, RunError, Status
@@ -36,8 +37,6 @@ FIELDS = fields(SETTINGS)
 restore(PAGE, FIELDS)
 if setup_page("Training studio", "🏋️"):  # (stops with a sentence if a PLAYGROUND_* setting is mistyped)
     present_bar([6])
-# Each redraw of the live view costs the browser ~0.15 s of CPU (Streamlit's own passes over the page, measured in a
-# Chromium trace), and on a laptop that CPU is taken from the run (an interactive plotly chart would cost ~0.3 s).
 LIVE_SECONDS = SETTINGS.live_seconds
 manager, sid = run_manager(), browser_id()
 if first_visit and not st.query_params and (going := manager.active_for(sid)) is not None:
@@ -126,7 +125,7 @@ def status(runs: list) -> None:
         st.rerun()  # the run ended: a full rerun re-enables Train and stops the timer
 
 
-def curves_now(runs: list) -> tuple[list, object]:
+def curves_now(runs: list) -> tuple[list, Picture | None]:
     """The last six runs' (label, snapshot), labels naming what differed ("Run 2 · lr 0.01"), and the picture of
     their curves while the newest trains (None once it has ended, or with the interactive chart)."""
     snapshots = labelled(runs)[0][-6:]
@@ -136,7 +135,7 @@ def curves_now(runs: list) -> tuple[list, object]:
                                      snapshots[-1][1].config.epochs)  # fmt: skip
 
 
-def curves(snapshots: list, picture) -> None:
+def curves(snapshots: list, picture: Picture | None) -> None:
     """Loss and accuracy of this session's runs: a picture while one trains, else a plotly chart."""
     if not snapshots:
         return
@@ -155,8 +154,8 @@ def curves(snapshots: list, picture) -> None:
 
 # Two fragments, each redrawn on its own timer while a run trains. Each redraw costs the browser ~0.1-0.15 s of CPU,
 # taken from the run's cores (about eight passes of Streamlit's over the page, ~15 ms each, in a Chromium trace, for
-# few elements or many), so the network at work, which changes only with an evaluation, is redrawn every 10 s in a
-# fragment of its own, and the progress line's fragment sends few elements.
+# few elements or many; an interactive plotly chart ~0.3 s), so the network at work, which changes only with an
+# evaluation, is redrawn every 10 s in a fragment of its own, and the progress line's fragment sends few elements.
 @st.fragment(run_every=LIVE_SECONDS if ticking else None)
 def live() -> None:
     """Progress and curves, redrawn from the run's state every LIVE_SECONDS while it trains."""

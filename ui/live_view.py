@@ -26,9 +26,10 @@ from ui.pictures import show_picture
 P = STUDIO.prefix
 IMAGE = 0  # the test image shown going through the network
 # While a run trains, the studio redraws this view this often (in a fragment of its own, apart from the progress line's
-# faster one): each redraw costs the server a forward pass and two pictures, and the browser a pass over the page for
-# each of its six elements, on the cores the run trains on (bench/bench_live.py measures the page's cost).
+# faster one): each redraw costs the server a forward pass and two pictures, and the browser ~0.1 s of Streamlit's
+# passes over the page, on the cores the run trains on (bench/bench_live.py measures the page's cost).
 REDRAW_SECONDS = 10.0
+WATCH_DEFAULT = True  # the toggle's value until it is first switched
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)  # keyed on the run and the weights' version alone
@@ -62,7 +63,7 @@ def watched(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> 
 
     All the work of the live view, done before it draws anything (see ``watch``).
     """
-    if not st.session_state.get(f"{P}_watch", True) or not runs:  # the toggle, as the last run left it
+    if not st.session_state.get(f"{P}_watch", WATCH_DEFAULT) or not runs:  # the toggle, as the last run left it
         return None
     run, now = runs[-1], runs[-1].snapshot()
     if now.status in ACTIVE:
@@ -86,14 +87,14 @@ def watched(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> 
 def watch(view: Watched | None) -> None:
     """Under the curves: the toggle, then ``watched``'s pictures."""
     on = st.toggle("Watch it learn: the first layer's filters and a test image through every layer, as a run trains",
-                   value=True, key=f"{P}_watch", persist_state=KEEP)  # fmt: skip
+                   value=WATCH_DEFAULT, key=f"{P}_watch", persist_state=KEEP)  # fmt: skip
     if not on or view is None:
         return
     if view.caption:
         st.caption(view.caption)
+        return
     if view.warning:
         st.warning(view.warning)
-    if view.caption or view.warning:
         return
     st.caption(f"The newest run, {view.when}: its first layer's filters (red positive, blue negative) and test image "
                f"{IMAGE} through every layer, four maps a layer.")  # fmt: skip
