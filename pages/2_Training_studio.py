@@ -7,12 +7,14 @@ from playground.render.pictures import Picture
 from playground.render.train_figures import curves_figure
 from playground.train import models
 from playground.train.runs import ACTIVE, RunError, Status
+from ui import live_route
 from ui.budget import budget_check
 from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.exports import network_exports, run_downloads
 from ui.keys import STUDIO
-from ui.live_view import REDRAW_SECONDS, watch, watched
+from ui.live_panel import live_panel, live_state, network_state
+from ui.live_view import REDRAW_SECONDS, watch, watch_toggle, watched, watching
 from ui.run_status import run_status
 from ui.run_table import labelled, pause_controls, runs_table
 from ui.server import dataset, run_manager
@@ -119,7 +121,6 @@ def status(runs: list) -> None:
         return
     pause_controls(runs[-1])  # here, not beside Train: the run becomes pausable while only this fragment reruns
     now = runs[-1].snapshot()
-    n_test = len(data.test_labels) if data is not None else 10_000
     run_status(now, len(runs), n_test)
     if ticking and now.status not in ACTIVE:
         st.rerun()  # the run ended: a full rerun re-enables Train and stops the timer
@@ -152,24 +153,43 @@ def curves(snapshots: list, picture: Picture | None) -> None:
         st.image(picture.data, caption=progress_text(label, newest.history, newest.config.epochs))
 
 
-# Two fragments, each redrawn on its own timer while a run trains. Each redraw costs the browser ~0.1-0.15 s of CPU,
-# taken from the run's cores (about eight passes of Streamlit's over the page, ~15 ms each, in a Chromium trace, for
-# few elements or many; an interactive plotly chart ~0.3 s), so the network at work, which changes only with an
-# evaluation, is redrawn every 10 s in a fragment of its own, and the progress line's fragment sends few elements.
-@st.fragment(run_every=LIVE_SECONDS if ticking else None)
+# While a run trains, two live panels (with the routes serve.py mounts) redraw the progress line and curves, and the
+# network at work, by themselves: a Streamlit redraw costs the browser ~0.1-0.15 s of CPU, taken from the run's cores
+# (about eight passes of Streamlit's over the page, ~15 ms each, in a Chromium trace, for few elements or many; an
+# interactive plotly chart ~0.3 s). Under `streamlit run app.py`, or with the interactive chart, the fragments are
+# redrawn on timers instead: the progress every LIVE_SECONDS, the network (which changes only with an evaluation)
+# every 10 s.
+panel = live_route.mounted and not interactive
+n_test = len(data.test_labels) if data is not None else 10_000
+
+
+@st.fragment(run_every=LIVE_SECONDS if ticking and not panel else None)
 def live() -> None:
-    """Progress and curves, redrawn from the run's state every LIVE_SECONDS while it trains."""
+    """Progress and curves: the live panel while a run trains, else drawn here from the runs' state."""
     runs = manager.runs_for(sid)  # once a redraw: it may read the other replicas' records from disk
+    if panel and runs and runs[-1].status in ACTIVE:
+        pause_controls(runs[-1])
+        with st.container(key=f"{P}_curves"):
+            live_panel("run", live_state(runs, n_test), LIVE_SECONDS, f"{P}_live", log_scale=log_scale, n_test=n_test)
+        return
     snapshots, picture = curves_now(runs)  # the work first, then the elements in one burst
     status(runs)
     curves(snapshots, picture)
 
 
-@st.fragment(run_every=max(REDRAW_SECONDS, LIVE_SECONDS) if ticking else None)
+@st.fragment(run_every=max(REDRAW_SECONDS, LIVE_SECONDS) if ticking and not panel else None)
 def network_live() -> None:
     """Watch it learn: the newest run's filters and a test image through its layers, redrawn as it trains."""
-    if data is not None:
-        watch(watched(manager, manager.runs_for(sid), data.test_images))
+    if data is None:
+        return
+    runs = manager.runs_for(sid)
+    view = watched(manager, runs, data.test_images, watching())
+    if panel and runs and runs[-1].status in ACTIVE:
+        if watch_toggle():
+            now = network_state(runs, view)
+            live_panel("network", now, max(REDRAW_SECONDS, LIVE_SECONDS), f"{P}_live_net", soon=LIVE_SECONDS)
+        return
+    watch(view)
 
 
 live()

@@ -63,10 +63,10 @@ def test_pause_one_step_resume_and_delete_refused_while_paused(fake_data, manage
     at.selectbox(key="ts_preset").set_value("Tiny (fast demo)").run()
     at.number_input(key="ts_epochs").set_value(30).run()
     at.button(key="ts_train").click().run()
-    assert wait_until(at, lambda at: "ts_pause" in [b.key for b in at.button])
+    (run,) = manager.runs_for(at.session_state["browser_id"])
+    assert wait_until(at, lambda at: "ts_pause" in [b.key for b in at.button] and run.status == Status.RUNNING)
     assert "ts_resume" not in [b.key for b in at.button] and "ts_step" not in [b.key for b in at.button]
     at.button(key="ts_pause").click().run()
-    (run,) = manager.runs_for(at.session_state["browser_id"])
     assert run.status == Status.PAUSED
     assert wait_until(at, lambda at: not at.button(key="ts_step").disabled, 60)
     assert any("Paused at" in p.proto.text for p in at.get("progress"))

@@ -52,18 +52,24 @@ class Watched:
     """What the live view draws: the pictures and the words that say when they are from, or just a sentence."""
 
     when: str = ""
+    key: str = ""  # names the weights drawn: it changes with each evaluation
     filters: Picture | None = None
     network: Picture | None = None
     caption: str = ""  # no pictures yet: why
     warning: str = ""  # the weights cannot be read: why
 
 
-def watched(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> Watched | None:
+def watching() -> bool:
+    """The toggle's value, as the last run left it (it is drawn after the work that depends on it)."""
+    return bool(st.session_state.get(f"{P}_watch", WATCH_DEFAULT))
+
+
+def watched(manager: RunManager, runs: list[Run], test_images: torch.Tensor, on: bool = True) -> Watched | None:
     """The newest run's filters and test image 0 through its layers, as they are now (None: nothing to show).
 
-    All the work of the live view, done before it draws anything (see ``watch``).
+    All the work of the live view, done before it draws anything (see ``watch``). ``on``: the toggle's value.
     """
-    if not st.session_state.get(f"{P}_watch", WATCH_DEFAULT) or not runs:  # the toggle, as the last run left it
+    if not on or not runs:
         return None
     run, now = runs[-1], runs[-1].snapshot()
     if now.status in ACTIVE:
@@ -73,22 +79,31 @@ def watched(manager: RunManager, runs: list[Run], test_images: torch.Tensor) -> 
         (stamp, data), ckpt = got, None
         steps = now.history.get("eval_step") or []
         when = f"as of its evaluation at step {steps[-1]:,}" if steps else "as of its latest evaluation"
-        drawn = _pictures(f"{run.id}|{stamp}", data, ckpt, test_images[IMAGE])
+        key = f"{run.id}|{stamp}"
     else:
         ckpt = run.checkpoint()
         if ckpt is None:  # failed before its first evaluation, or its weights are gone
             return None
-        when, drawn = "trained", _pictures(f"{run.id}|final", None, ckpt, test_images[IMAGE])
+        when, key, data = "trained", f"{run.id}|final", None
+    drawn = _pictures(key, data, ckpt, test_images[IMAGE])
     if isinstance(drawn, str):
         return Watched(warning=drawn)
-    return Watched(when, *drawn)
+    return Watched(when, key, *drawn)
+
+
+def watch_toggle() -> bool:
+    return st.toggle("Watch it learn: the first layer's filters and a test image through every layer, as a run trains",
+                   value=WATCH_DEFAULT, key=f"{P}_watch", persist_state=KEEP)  # fmt: skip
+
+
+def picture_caption(view: Watched) -> str:
+    return (f"The newest run, {view.when}: its first layer's filters (red positive, blue negative) and test image "
+            f"{IMAGE} through every layer, four maps a layer.")  # fmt: skip
 
 
 def watch(view: Watched | None) -> None:
     """Under the curves: the toggle, then ``watched``'s pictures."""
-    on = st.toggle("Watch it learn: the first layer's filters and a test image through every layer, as a run trains",
-                   value=WATCH_DEFAULT, key=f"{P}_watch", persist_state=KEEP)  # fmt: skip
-    if not on or view is None:
+    if not watch_toggle() or view is None:
         return
     if view.caption:
         st.caption(view.caption)
@@ -96,8 +111,7 @@ def watch(view: Watched | None) -> None:
     if view.warning:
         st.warning(view.warning)
         return
-    st.caption(f"The newest run, {view.when}: its first layer's filters (red positive, blue negative) and test image "
-               f"{IMAGE} through every layer, four maps a layer.")  # fmt: skip
+    st.caption(picture_caption(view))
     if view.filters is not None:
         show_picture(view.filters, key=f"{P}_live_filters")
     if view.network is not None:

@@ -92,14 +92,24 @@ def _step(run: Run) -> None:
     run.step_once(timeout=3.0)
 
 
+PAUSABLE = (Status.STARTING, Status.RUNNING)  # Pause shows from the start: no redraw of the page as training begins
+
+
+def _pause(run: Run) -> None:
+    if not run.pause():
+        st.session_state[f"{P}_pause_note"] = "The run is still starting its training process: Pause once it trains."
+
+
 def pause_controls(run: Run) -> None:
-    """Pause while ``run`` trains; Resume and One step (with that step's loss beside it) while it is paused."""
+    """Pause while ``run`` starts or trains; Resume and One step (with that step's loss beside it) once paused."""
     now = run.snapshot()
-    if now.status not in (Status.RUNNING, Status.PAUSED):
+    if now.status not in (*PAUSABLE, Status.PAUSED):
         return
     slot = "A paused run keeps its place among the runs this server trains at once: Resume or Stop it to free it."
-    if now.status == Status.RUNNING:  # one element, not a row of columns: it is redrawn every few seconds
-        st.button("⏸ Pause", key=f"{P}_pause", on_click=run.pause, help=slot)
+    if now.status in PAUSABLE:  # one element, not a row of columns: it is redrawn every few seconds
+        st.button("⏸ Pause", key=f"{P}_pause", on_click=_pause, args=(run,), help=slot)
+        if note := st.session_state.pop(f"{P}_pause_note", None):
+            st.info(note)
     else:
         pause, step, loss = st.columns([1, 1, 3], vertical_alignment="center")
         pause.button("▶ Resume", key=f"{P}_resume", on_click=run.resume, help=slot)

@@ -28,6 +28,14 @@ def _load(download: bool) -> FashionMNIST:
     return load_fashion_mnist(download=download, read=read_apart)  # torchvision reads it, outside the server
 
 
+def loaded() -> FashionMNIST | None:
+    """The shared dataset, or None without a word when it is not found (for code that draws no page)."""
+    try:
+        return _load(False)
+    except DataNotFound:
+        return None
+
+
 def dataset() -> FashionMNIST | None:
     """The shared dataset, or None after telling the user exactly how to get it (with a download button)."""
     try:

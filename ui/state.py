@@ -47,9 +47,13 @@ export default function (component) {
 )
 
 
+def browser_of(cookie) -> str | None:
+    """The browser id a cookie's value holds, or None if it holds none (absent, or not a token we hand out)."""
+    return cookie if isinstance(cookie, str) and _TOKEN.fullmatch(cookie) else None
+
+
 def _cookie() -> str | None:
-    cookie = st.context.cookies.get(COOKIE)
-    return cookie if isinstance(cookie, str) and _TOKEN.fullmatch(cookie) else None  # AppTest has no cookies
+    return browser_of(st.context.cookies.get(COOKIE))  # AppTest has no cookies
 
 
 def browser_id() -> str:

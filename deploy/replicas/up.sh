@@ -104,7 +104,7 @@ for ((i = 1; i <= replicas; i++)); do
     port=$((first_port + i - 1))
     # setsid: each replica leads its own process group (its training processes join it), so down.sh
     # stops the whole group. The command is the one the README and the browser tests use.
-    (cd "$root" && exec setsid "$streamlit" run app.py --server.headless=true --server.port="$port" \
+    (cd "$root" && exec setsid "$streamlit" run serve.py --server.headless=true --server.port="$port" \
         --server.address=127.0.0.1 --browser.gatherUsageStats=false --server.fileWatcherType=none \
         </dev/null >"$state/replica-r$i.log" 2>&1) &
     echo $! >"$state/replica-r$i.pid"

@@ -47,14 +47,14 @@ def free_port() -> int:
 
 
 def start_server(env: dict | None = None, timeout: float = 60, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a loopback port (a free one unless given); return the process and its URL.
+    """Start ``streamlit run serve.py`` on a loopback port (a free one unless given); return the process and its URL.
 
     The ``streamlit`` command itself, as the README runs it (not ``python -m streamlit``): training
     processes start differently under each, and this is the one users have.
     """
     port = port or free_port()
     cmd = [
-        str(Path(sys.executable).with_name("streamlit")), "run", "app.py", "--server.headless=true",
+        str(Path(sys.executable).with_name("streamlit")), "run", "serve.py", "--server.headless=true",
         f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
     ]  # fmt: skip

@@ -38,14 +38,14 @@ def test_the_studio_draws_the_network_learning_while_it_trains(page, fake_server
     said = page.get_by_text("The newest run, as of its evaluation at step")
     said.wait_for(timeout=60_000)  # drawn while the run trains: the caption of a finished run says "trained"
     first = said.inner_text()
-    page.wait_for_function("t => ![...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
-                           ".some(c => c.textContent === t)", arg=first, timeout=60_000)  # fmt: skip
-    page.wait_for_function("() => ['ts_live_network', 'ts_live_filters'].every(k => {"
-                           " const i = document.querySelector(`.st-key-${k} img`);"
+    # The live panel redraws it by itself, at the run's next evaluations (ui.live_panel).
+    page.wait_for_function("t => document.querySelector('.cnnpg-note')?.textContent !== t", arg=first, timeout=60_000)
+    page.wait_for_function("() => ['network', 'filters'].every(k => {"
+                           " const i = document.querySelector(`img[data-picture=${k}]`);"
                            " return i && i.complete && i.naturalWidth > 100; })", timeout=30_000)  # fmt: skip
     # Read in one go in the page: a redraw may replace the image between two of Playwright's calls.
-    width = page.evaluate("() => document.querySelector('.st-key-ts_live_network img')?.naturalWidth || 0")
+    width = page.evaluate("() => document.querySelector('img[data-picture=network]')?.naturalWidth || 0")
     assert width > 500  # the input and eight layers side by side
     assert page.locator("[data-testid='stException']").count() == 0
-    page.evaluate("() => document.querySelector('.st-key-ts_live_network')?.scrollIntoView()")
+    page.evaluate("() => document.querySelector('img[data-picture=network]')?.scrollIntoView()")
     shot(page, "studio-watch-it-learn")
