@@ -119,7 +119,7 @@ def test_the_network_route_serves_a_real_runs_evaluated_weights(fake_data, manag
 
 def panels(at) -> dict[str, dict]:
     """The live panels on the page: their part, and the data they were drawn with."""
-    live = [e for e in at.get("bidi_component") if e.proto.component_name == "cnn_playground_live"]
+    live = [e for e in at.get("bidi_component") if e.proto.component_name.startswith("cnn_playground_live_")]
     drawn = (json.loads(e.proto.json) for e in live)
     return {d["part"]: d["now"] for d in drawn}
 

@@ -21,15 +21,13 @@ from ui.run_table import PAUSABLE, labelled
 
 SHOWN = 6  # runs on the curves, newest last (as the studio's chart)
 
-_panel = st.components.v2.component(
-    "cnn_playground_live",
-    html="""<div class="cnnpg-live">
-  <div class="cnnpg-run"><p class="cnnpg-text"></p><div class="cnnpg-bar" hidden><div></div></div>
-    <figure><img data-picture="curves" alt=""><figcaption></figcaption></figure></div>
-  <div class="cnnpg-net"><p class="cnnpg-note"></p>
-    <img data-picture="filters" alt="The first layer's filters"><img data-picture="network" alt=""></div>
-</div>""",
-    css="""
+HTML = {
+    "run": """<div class="cnnpg-live"><p class="cnnpg-text"></p><div class="cnnpg-bar" hidden><div></div></div>
+  <figure><img data-picture="curves" alt=""><figcaption></figcaption></figure></div>""",
+    "network": """<div class="cnnpg-live"><p class="cnnpg-note"></p>
+  <img data-picture="filters" alt="The first layer's filters"><img data-picture="network" alt=""></div>""",
+}
+CSS = """
 .cnnpg-live { font: inherit; color: inherit; }
 .cnnpg-text { margin: 0 0 0.25rem; }
 .cnnpg-bar { height: 0.5rem; border-radius: 0.25rem; background: var(--st-secondary-background-color, #f0f2f6); }
@@ -44,16 +42,14 @@ _panel = st.components.v2.component(
 .cnnpg-note { margin: 0 0 0.5rem; }
 .cnnpg-live[data-kind="warning"] .cnnpg-note { opacity: 1; padding: 0.75rem 1rem; border-radius: 0.5rem;
   background: rgba(255, 189, 69, 0.2); }
-""",
-    isolate_styles=False,  # in the page's own DOM: its text is the page's text (for find-in-page, and for tests)
-    js="""
+"""
+JS = """
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component
   const root = parentElement.querySelector(".cnnpg-live")
   const at = (path) => new URL(path, document.baseURI)  // the routes sit beside the page's own address
   const drawn = {}  // picture name -> the version shown
   let timer = null, done = false
-  root.querySelector(data.part === "run" ? ".cnnpg-net" : ".cnnpg-run")?.remove()  // one part a panel
   const picture = (name, version) => {
     const img = root.querySelector(`img[data-picture="${name}"]`)
     const query = `v=${encodeURIComponent(version)}&log=${data.log ? 1 : 0}`
@@ -97,8 +93,10 @@ export default function (component) {
   timer = setTimeout(tick, wait())
   return () => { done = true; clearTimeout(timer) }
 }
-""",
-)
+"""
+# One component a part, the same code: in the page's own DOM, so its text is the page's (for find-in-page, and tests).
+_panels = {part: st.components.v2.component(f"cnn_playground_live_{part}", html=html, css=CSS, js=JS,
+                                            isolate_styles=False) for part, html in HTML.items()}  # fmt: skip
 
 
 def _page(runs: list[Run]) -> str:
@@ -157,4 +155,4 @@ def live_panel(part: str, now: dict, seconds: float, key: str, *, soon: float | 
     when the page must change."""
     data = {"part": part, "now": now, "seconds": seconds, "soon": soon or seconds, "log": log_scale, "n": n_test,
             "root": ROOT.lstrip("/")}  # fmt: skip
-    _panel(data=data, key=key, on_page_change=lambda: None)
+    _panels[part](data=data, key=key, on_page_change=lambda: None)
