@@ -1,5 +1,7 @@
 """Training studio: build a CNN, train it on FashionMNIST in the background, watch it learn."""
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from playground.render.curve_picture import curves_picture, progress_text
@@ -84,37 +86,21 @@ def start(spec: dict, config, data) -> None:
         st.session_state[f"{P}_refused"] = str(e)
 
 
-active = manager.active_for(sid)
-ready = data is not None and summary.ok and config is not None and refusal is None
-a, b, _ = st.columns([1, 1, 3])
-a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train",
-         on_click=start, args=(spec, config, data))  # fmt: skip
-if active is not None and active.status == Status.QUEUED:  # it has not started: Cancel takes it out of the queue
-    b.button("✕ Cancel", key=f"{P}_cancel", on_click=active.stop, help="Take this run out of the queue.")
-elif active is not None:
-    b.button("■ Stop", key=f"{P}_stop", on_click=active.stop)
-if refused := st.session_state.pop(f"{P}_refused", None):
-    st.warning(refused)
-c1, c2 = st.columns(2)
-log_scale = c1.toggle("Log scale for the loss", key=f"{P}_log", persist_state="session")
-interactive = c2.toggle(
-    "Interactive chart while training",
-    key=f"{P}_interactive",
-    persist_state="session",
-    help="While a run trains, its curves are redrawn as a picture: cheap for the browser, so the run keeps its speed. "
-    "The interactive chart (hover for values, zoom) costs the browser ~5× more CPU per redraw, which a laptop takes "
-    "from the run. Finished runs always get the interactive chart.",
-)
-# Chromium repaints every frame of an animation in software: the progress bar's slide and the status
-# icon cost the training run more CPU than everything else on the page. Draw them still.
-st.html(
-    "<style>[data-testid='stProgress'] *, [data-testid='stStatusWidget'] *"
-    " {transition: none !important; animation: none !important;}</style>"
-)
-ticking = active is not None
+@dataclass(frozen=True)
+class Shown:
+    """How section 3 draws this browser's runs, as its controls set it: read by the live view's fragments."""
+
+    ticking: bool  # a run of this browser is queued or training
+    log_scale: bool
+    interactive: bool
+
+    @property
+    def panel(self) -> bool:
+        """While a run trains, the live panels (with serve.py's routes) draw it, not fragments on timers."""
+        return live_route.mounted and not self.interactive
 
 
-def status(runs: list) -> None:
+def status(runs: list, shown: Shown) -> None:
     """The run's progress; a full rerun once it has ended."""
     if not runs:
         st.caption("No run yet: press Train. Training keeps going while you look at other pages.")
@@ -122,21 +108,21 @@ def status(runs: list) -> None:
     pause_controls(runs[-1])  # here, not beside Train: the run becomes pausable while only this fragment reruns
     now = runs[-1].snapshot()
     run_status(now, len(runs), n_test)
-    if ticking and now.status not in ACTIVE:
+    if shown.ticking and now.status not in ACTIVE:
         st.rerun()  # the run ended: a full rerun re-enables Train and stops the timer
 
 
-def curves_now(runs: list) -> tuple[list, Picture | None]:
+def curves_now(runs: list, shown: Shown) -> tuple[list, Picture | None]:
     """The last six runs' (label, snapshot), labels naming what differed ("Run 2 · lr 0.01"), and the picture of
     their curves while the newest trains (None once it has ended, or with the interactive chart)."""
     snapshots = labelled(runs)[0][-6:]
-    if not snapshots or snapshots[-1][1].status not in ACTIVE or interactive:
+    if not snapshots or snapshots[-1][1].status not in ACTIVE or shown.interactive:
         return snapshots, None
-    return snapshots, curves_picture([(label, s.history) for label, s in snapshots], log_scale,
+    return snapshots, curves_picture([(label, s.history) for label, s in snapshots], shown.log_scale,
                                      snapshots[-1][1].config.epochs)  # fmt: skip
 
 
-def curves(snapshots: list, picture: Picture | None) -> None:
+def curves(snapshots: list, picture: Picture | None, log_scale: bool) -> None:
     """Loss and accuracy of this session's runs: a picture while one trains, else a plotly chart."""
     if not snapshots:
         return
@@ -159,32 +145,27 @@ def curves(snapshots: list, picture: Picture | None) -> None:
 # interactive plotly chart ~0.3 s). Under `streamlit run app.py`, or with the interactive chart, the fragments are
 # redrawn on timers instead: the progress every LIVE_SECONDS, the network (which changes only with an evaluation)
 # every 10 s.
-panel = live_route.mounted and not interactive
-n_test = len(data.test_labels) if data is not None else 10_000
-
-
-@st.fragment(run_every=LIVE_SECONDS if ticking and not panel else None)
-def live() -> None:
+def live(shown: Shown) -> None:
     """Progress and curves: the live panel while a run trains, else drawn here from the runs' state."""
     runs = manager.runs_for(sid)  # once a redraw: it may read the other replicas' records from disk
-    if panel and runs and runs[-1].status in ACTIVE:
+    if shown.panel and runs and runs[-1].status in ACTIVE:
         pause_controls(runs[-1])
         with st.container(key=f"{P}_curves"):
-            live_panel("run", live_state(runs, n_test), LIVE_SECONDS, f"{P}_live", log_scale=log_scale, n_test=n_test)
+            live_panel("run", live_state(runs, n_test), LIVE_SECONDS, f"{P}_live", log_scale=shown.log_scale,
+                       n_test=n_test)  # fmt: skip
         return
-    snapshots, picture = curves_now(runs)  # the work first, then the elements in one burst
-    status(runs)
-    curves(snapshots, picture)
+    snapshots, picture = curves_now(runs, shown)  # the work first, then the elements in one burst
+    status(runs, shown)
+    curves(snapshots, picture, shown.log_scale)
 
 
-@st.fragment(run_every=max(REDRAW_SECONDS, LIVE_SECONDS) if ticking and not panel else None)
-def network_live() -> None:
+def network_live(shown: Shown) -> None:
     """Watch it learn: the newest run's filters and a test image through its layers, redrawn as it trains."""
     if data is None:
         return
     runs = manager.runs_for(sid)
     view = watched(manager, runs, data.test_images, watching())
-    if panel and runs and runs[-1].status in ACTIVE:
+    if shown.panel and runs and runs[-1].status in ACTIVE:
         if watch_toggle():
             now = network_state(runs, view)
             live_panel("network", now, max(REDRAW_SECONDS, LIVE_SECONDS), f"{P}_live_net", soon=LIVE_SECONDS)
@@ -192,8 +173,45 @@ def network_live() -> None:
     watch(view)
 
 
-live()
-network_live()
-runs_table(manager, sid)
+@st.fragment
+def train_section() -> None:
+    """Train, Stop, the chart's toggles, the live view and the runs table: a click here (Train above all, as a run
+    starts) redraws this section alone, not the whole page."""
+    active = manager.active_for(sid)
+    ready = data is not None and summary.ok and config is not None and refusal is None
+    a, b, _ = st.columns([1, 1, 3])
+    a.button("▶ Train", type="primary", disabled=not ready or active is not None, key=f"{P}_train",
+             on_click=start, args=(spec, config, data))  # fmt: skip
+    if active is not None and active.status == Status.QUEUED:  # not started: Cancel takes it out of the queue
+        b.button("✕ Cancel", key=f"{P}_cancel", on_click=active.stop, help="Take this run out of the queue.")
+    elif active is not None:
+        b.button("■ Stop", key=f"{P}_stop", on_click=active.stop)
+    if refused := st.session_state.pop(f"{P}_refused", None):
+        st.warning(refused)
+    c1, c2 = st.columns(2)
+    log_scale = c1.toggle("Log scale for the loss", key=f"{P}_log", persist_state="session")
+    interactive = c2.toggle(
+        "Interactive chart while training",
+        key=f"{P}_interactive",
+        persist_state="session",
+        help="While a run trains, its curves are redrawn as a picture: cheap for the browser, so the run keeps its "
+        "speed. The interactive chart (hover for values, zoom) costs the browser ~5× more CPU per redraw, which a "
+        "laptop takes from the run. Finished runs always get the interactive chart.",
+    )
+    shown = Shown(active is not None, log_scale, interactive)
+    timers = shown.ticking and not shown.panel
+    st.fragment(live, run_every=LIVE_SECONDS if timers else None)(shown)
+    st.fragment(network_live, run_every=max(REDRAW_SECONDS, LIVE_SECONDS) if timers else None)(shown)
+    runs_table(manager, sid)
+
+
+n_test = len(data.test_labels) if data is not None else 10_000
+# Chromium repaints every frame of an animation in software: the progress bar's slide and the status
+# icon cost the training run more CPU than everything else on the page. Draw them still.
+st.html(
+    "<style>[data-testid='stProgress'] *, [data-testid='stStatusWidget'] *"
+    " {transition: none !important; animation: none !important;}</style>"
+)
+train_section()
 link_note(PAGE, "It holds the network and the training settings; training runs stay with this browser.")
 publish(PAGE, FIELDS)

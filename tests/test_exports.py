@@ -15,8 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-from playground.explorer.code import layer_code
+from playground.explorer.code import layer_code, transposed_code
 from playground.explorer.conv import ActivationSpec, ConvSpec, PoolSpec, run_stages
+from playground.explorer.transposed import TransposedSpec, run_transposed
 from playground.render.animation import HATCH, MAX_FRAMES, conv_animation, plan
 from playground.render.confusion_picture import confusion_picture
 from playground.render.marks import FIELD
@@ -125,6 +126,31 @@ def test_a_large_input_gets_a_loader_comment_and_a_stand_in_of_its_shape(tmp_pat
     stages = run_stages(image, conv, ActivationSpec("ReLU"), PoolSpec.square("Max", 2))
     out = _run(code, tmp_path)
     assert f"conv: {tuple(stages.conv.shape)}" in out and f"pooled: {tuple(stages.pooled.shape)}" in out
+
+
+TRANSPOSED = [
+    (torch.arange(30.0).reshape(1, 5, 6) - 7.5,
+     TransposedSpec((SOBEL,), stride=(2, 3), padding=(1, 0), output_padding=(1, 2), dilation=(1, 2), flip=True,
+                    bias=0.25), ActivationSpec("Leaky ReLU", 0.1)),
+    (torch.rand(3, 4, 5) * 255, TransposedSpec((SOBEL,), stride=(2, 2), padding=(2, 1)), ActivationSpec("ReLU")),
+    (torch.rand(3, 4, 4), TransposedSpec((SOBEL, ((0.1,) * 3,) * 3), per_channel=False, stride=(1, 2), dilation=(2, 2),
+                                         output_padding=(1, 1), bias=-1.5), ActivationSpec("GELU")),
+    (torch.rand(2, 3, 3), TransposedSpec((((0.1, -0.7), (1e-3, 3.0)), ((1.0, 2.0), (3.0, 4.0))), per_channel=False),
+     ActivationSpec("None")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", range(len(TRANSPOSED)))
+def test_transposed_code_runs_and_matches_run_transposed(case, tmp_path):
+    image, spec, act = TRANSPOSED[case]
+    stages = run_transposed(image, spec, act)
+    out = _run(transposed_code(image, spec, act, "a test image"), tmp_path, "--save", "stages.pt")
+    saved = torch.load(tmp_path / "stages.pt")
+    expected = {"input": image, "transposed": stages.output, "activated": stages.activated}
+    assert list(saved) == list(expected)
+    for name, t in expected.items():
+        assert f"{name}: {tuple(t.shape)}" in out
+        torch.testing.assert_close(saved[name], t, rtol=1e-5, atol=1e-4)
 
 
 EVERY_KIND = {"name": "every kind", "layers": [

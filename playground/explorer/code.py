@@ -1,4 +1,5 @@
-"""The explorer's layer as a PyTorch script a student can run as it is: pad → conv → activation → pooling.
+"""The explorer's layer as a PyTorch script a student can run as it is: pad → conv → activation → pooling, or a
+transposed convolution → activation.
 
 The script builds the same layer as ``conv.run_stages`` computes, as an ``nn.Sequential`` with the
 kernel weights and the bias as typed; a small input goes in as a literal tensor, a large one as a
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 
 from playground.explorer.conv import ActivationSpec, ConvSpec, PoolSpec
+from playground.explorer.transposed import TransposedSpec
 
 FILE_NAME = "cnn_playground_layer.py"
 IMPORTS = ["import argparse", "", "import torch", "from torch import nn"]  # every generated script's
@@ -92,7 +94,6 @@ def layer_code(
         Python source that prints each stage's shape and, with ``--save PATH``, saves them as a dict of
         (C, H, W) tensors: input, padded, conv, activated and (with pooling) pooled.
     """
-    source = " ".join(str(source).split())  # a file name goes into a comment: one line
     c = image.shape[0]
     (kh, kw), top, bottom, left, right = conv.kernel_size, *conv.padding
     n_out = c if conv.per_channel else len(conv.filters)
@@ -114,8 +115,27 @@ def layer_code(
     ]  # fmt: skip
     if (pooling := _pooling(pool)) is not None:
         modules.append(("pooled", f"{pooling},"))
-    lines = [
-        '"""One convolution layer as the CNN Playground explorer set it up: pad, convolve, activate, pool.',
+    title = "One convolution layer as the CNN Playground explorer set it up: pad, convolve, activate, pool."
+    lines = _head(title, image, source, literal_limit, kernels, conv.flip)
+    lines += [
+        "",
+        "layer = nn.Sequential(",
+        *(f"    {text}" for _, text in modules),
+        ")",
+        "with torch.no_grad():",
+        f"    # {why}",
+        f"    layer[1].weight.copy_({weight})",
+        f"    layer[1].bias.fill_({conv.bias!r})",
+        "",
+        *_run_lines([name for name, _ in modules]),
+    ]
+    return "\n".join(lines)
+
+
+def _head(title: str, image: torch.Tensor, source: str, literal_limit: int, kernels: list, flip: bool) -> list[str]:
+    """A script's docstring, imports, arguments, input and kernels (as typed, flipped for a true convolution)."""
+    return [
+        f'"""{title}',
         "",
         f"python {FILE_NAME}               prints every stage's shape",
         f"python {FILE_NAME} --save out.pt  also saves the stages' tensors (a dict of (C, H, W) tensors)",
@@ -127,24 +147,18 @@ def layer_code(
         'parser.add_argument("--save", help="save the stages to this path with torch.save")',
         "args = parser.parse_args()",
         "",
-        *_input_lines(image, source, literal_limit),
+        *_input_lines(image, " ".join(str(source).split()), literal_limit),  # a file name in a comment: one line
         "",
         f"# The kernel{'s' if len(kernels) > 1 else ''} as typed, (filters, kH, kW).",
         f"kernels = torch.tensor({_rows([list(map(list, k)) for k in kernels], '                       ')})",
+        *(["kernels = kernels.flip(-1, -2)  # true convolution: the kernel rotated 180°"] if flip else []),
     ]
-    if conv.flip:
-        lines.append("kernels = kernels.flip(-1, -2)  # true convolution: the kernel rotated 180°")
-    lines += [
-        "",
-        "layer = nn.Sequential(",
-        *(f"    {text}" for _, text in modules),
-        ")",
-        "with torch.no_grad():",
-        f"    # {why}",
-        f"    layer[1].weight.copy_({weight})",
-        f"    layer[1].bias.fill_({conv.bias!r})",
-        "",
-        "names = [" + ", ".join(f'"{name}"' for name, _ in modules) + "]",
+
+
+def _run_lines(names: list[str]) -> list[str]:
+    """Run ``layer`` (an ``nn.Sequential`` of the stages ``names``) on ``x``; print each stage's shape, or save."""
+    return [
+        "names = [" + ", ".join(f'"{name}"' for name in names) + "]",
         'stages = {"input": x}',
         "y = x[None]  # a batch of one image: (1, C, H, W)",
         "with torch.no_grad():",
@@ -157,4 +171,43 @@ def layer_code(
         "    torch.save(stages, args.save)",
         "",
     ]
-    return "\n".join(lines)
+
+
+def transposed_code(
+    image: torch.Tensor,
+    spec: TransposedSpec,
+    act: ActivationSpec,
+    source: str = "the explorer's image",
+    literal_limit: int = LITERAL_LIMIT,
+) -> str:
+    """A runnable script for the explorer's transposed-convolution layer on ``image`` (C, H, W): ``layer_code``'s
+    twin, saving the stages input, transposed and activated (as ``transposed.run_transposed`` computes them)."""
+    c = image.shape[0]
+    (kh, kw) = spec.kernels.kernel_size
+    n_out = c if spec.per_channel else len(spec.filters)
+    groups = c if spec.per_channel else 1
+    kernels = spec.filters[:1] if spec.per_channel else spec.filters
+    if spec.per_channel:
+        why = "one input channel, one kernel" if c == 1 else (
+            f"the same kernel spreads each of the {c} input channels on its own (groups = {c})")
+        weight = f"kernels.expand({c}, 1, {kh}, {kw})"
+    else:
+        why = "each filter spans every input channel: (C_in, C_out, kH, kW), its kernel repeated on each channel"
+        weight = f"kernels[None].expand({c}, -1, -1, -1)"
+    layer = (f"nn.ConvTranspose2d({c}, {n_out}, ({kh}, {kw}), stride={spec.stride}, padding={spec.padding}, "
+             f"output_padding={spec.output_padding}, groups={groups}, dilation={spec.dilation}),")  # fmt: skip
+    title = "One transposed-convolution layer as the CNN Playground explorer set it up: spread, then activate."
+    return "\n".join([
+        *_head(title, image, source, literal_limit, kernels, spec.flip),
+        "",
+        "layer = nn.Sequential(",
+        f"    {layer}",
+        f"    {_activation(act)},",
+        ")",
+        "with torch.no_grad():",
+        f"    # {why}",
+        f"    layer[0].weight.copy_({weight})",
+        f"    layer[0].bias.fill_({spec.bias!r})",
+        "",
+        *_run_lines(["transposed", "activated"]),
+    ])
