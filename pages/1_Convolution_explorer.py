@@ -120,6 +120,8 @@ maps = transposed.output if settings.transposed is not None else stages.conv
 channel = output_channel(maps.shape[0], settings)
 if settings.transposed is not None:
     show_transposed(transposed, settings, channel, bar if present else None)
+    if not present:
+        explorer_exports(image, settings, transposed, channel, chosen.label)
 elif present:
     n_stages = len(stage_titles(stages, settings))
     _, h, w = stages.conv.shape

@@ -13,12 +13,13 @@ import sys
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from playground.explorer.code import layer_code, transposed_code
 from playground.explorer.conv import ActivationSpec, ConvSpec, PoolSpec, run_stages
 from playground.explorer.transposed import TransposedSpec, run_transposed
-from playground.render.animation import HATCH, MAX_FRAMES, conv_animation, plan
+from playground.render.animation import HATCH, MAX_FRAMES, conv_animation, plan, sliding
 from playground.render.confusion_picture import confusion_picture
 from playground.render.marks import FIELD
 from playground.train import loop, models
@@ -151,6 +152,28 @@ def test_transposed_code_runs_and_matches_run_transposed(case, tmp_path):
     for name, t in expected.items():
         assert f"{name}: {tuple(t.shape)}" in out
         torch.testing.assert_close(saved[name], t, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", range(len(TRANSPOSED)))
+def test_the_transposed_gif_slides_a_direct_convolution_over_the_input_spread_with_zeros(case):
+    """conv_arithmetic's picture of a transposed convolution, checked: the kernel rotated 180° sliding at stride 1 over
+    the spread-out input gives PyTorch's output, the hatched cells are the zeros, and there is a frame a cell."""
+    image, spec, act = TRANSPOSED[case]
+    stages = run_transposed(image, spec, act)
+    for channel in range(stages.output.shape[0]):
+        story = sliding(stages, channel)
+        c = story.input_channel
+        weight = stages.weight[c, channel % stages.weight.shape[1]]
+        alone = F.conv_transpose2d(image[c][None, None], weight[None, None], None, spec.stride, spec.padding,
+                                   spec.output_padding, 1, spec.dilation)[0, 0]  # that input channel's share
+        direct = F.conv2d(story.grid[None, None], weight.flip(0, 1)[None, None], stride=story.stride,
+                          dilation=story.dilation)[0, 0]  # fmt: skip
+        torch.testing.assert_close(direct, alone, rtol=1e-5, atol=1e-4)
+        assert story.stride == (1, 1) and not story.grid[story.filler].any()  # hatched: zeros, and only zeros
+        assert (~story.filler).sum() <= image[c].numel()
+    out_h, out_w = stages.output.shape[1:]
+    gif = Image.open(io.BytesIO(conv_animation(stages)))
+    assert gif.n_frames == plan(stages).frames == min(out_h * out_w, plan(stages).frames)
 
 
 EVERY_KIND = {"name": "every kind", "layers": [

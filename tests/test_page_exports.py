@@ -66,6 +66,20 @@ def test_explorer_shows_the_layer_code_and_offers_it_and_the_gif(files, monkeypa
     assert any("make it again" in c.value for c in at.caption)
 
 
+def test_the_transposed_kind_exports_its_own_layer_code_and_gif(files, monkeypatch):
+    texts = _recording(monkeypatch, "transposed_code")
+    at = open_page("pages/1_Convolution_explorer.py", {"src": "grid", "kind": "transposed", "stride": "2,1"})
+    code = next(c.value for c in at.code if "nn.Sequential(" in c.value)
+    assert code == texts[-1].rstrip("\n") and "nn.ConvTranspose2d(1, 1, (3, 3), stride=(2, 1)," in code
+    assert "nn.Conv2d(" not in code and "x = torch.tensor(" in code
+    assert files[exports.LAYER_NAME] == ("text/x-python", texts[-1].encode())
+    words = "\n".join(m.value for m in at.markdown)
+    assert "spread out with zeros" in words and "one per output cell: the whole 13×8 output" in words
+    at.button(key="cx_gif_make").click().run()
+    gif = Image.open(io.BytesIO(files[exports.GIF_NAME][1]))
+    assert gif.n_frames == 13 * 8  # (6 − 1)·2 + 3 rows, (6 − 1)·1 + 3 columns: a frame each
+
+
 def test_studio_shows_the_network_code_and_a_finished_runs_downloads(fake_data, files, monkeypatch):
     texts = _recording(monkeypatch, "network_code")
     at = open_page("pages/2_Training_studio.py")

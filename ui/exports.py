@@ -13,8 +13,9 @@ import streamlit as st
 import torch
 
 from playground.explorer import code as explorer_code
-from playground.explorer.code import LITERAL_LIMIT, layer_code
+from playground.explorer.code import LITERAL_LIMIT, layer_code, transposed_code
 from playground.explorer.conv import Stages
+from playground.explorer.transposed import TransposedStages
 from playground.render import animation
 from playground.render.confusion_picture import confusion_picture
 from playground.render.curve_picture import curves_picture
@@ -37,10 +38,10 @@ def _fingerprint(image: torch.Tensor, settings: Settings, channel: int) -> str:
     """Which settings a made GIF belongs to: a GIF made for other settings is not offered."""
     t = image.detach().contiguous()
     digest = hashlib.sha256(t.numpy().tobytes()).hexdigest()
-    return f"{digest}|{tuple(t.shape)}|{settings.conv}|{channel}"
+    return f"{digest}|{tuple(t.shape)}|{settings.conv}|{settings.transposed}|{channel}"
 
 
-def _make_gif(stages: Stages, channel: int, key: str) -> None:
+def _make_gif(stages: Stages | TransposedStages, channel: int, key: str) -> None:
     """Make the GIF with a progress bar (400 frames take a few seconds) and keep it for this browser's session."""
     bar = st.progress(0.0, text="Drawing the frames…")
 
@@ -53,11 +54,17 @@ def _make_gif(stages: Stages, channel: int, key: str) -> None:
     st.session_state[f"{E}_gif"] = (key, data)
 
 
-def explorer_exports(image: torch.Tensor, settings: Settings, stages: Stages, channel: int, source: str) -> None:
-    """The "Export" expander: the kernel sliding as a GIF (made on request) and the layer as PyTorch code."""
+def explorer_exports(image: torch.Tensor, settings: Settings, stages: Stages | TransposedStages, channel: int,
+                     source: str) -> None:  # fmt: skip
+    """The "Export" expander: the kernel sliding as a GIF (made on request) and the layer as PyTorch code.
+
+    ``stages`` is the convolution's (``run_stages``) or, for the transposed kind, ``run_transposed``'s.
+    """
     with st.expander("Export for slides and notebooks: animated GIF, PyTorch code", key=f"{E}_export"):
         plan = animation.plan(stages, channel)
-        st.markdown(f"**The kernel sliding over the input**, as an animated GIF: {plan.words()}")
+        spread = " spread out with zeros (how conv_arithmetic draws a transposed convolution)"
+        st.markdown(f"**The kernel sliding over the input{spread if settings.transposed else ''}**, as an animated "
+                    f"GIF: {plan.words()}")  # fmt: skip
         key = _fingerprint(image, settings, channel)
         made = st.session_state.get(f"{E}_gif")
         if st.button("Make the GIF", key=f"{E}_gif_make"):
@@ -67,15 +74,23 @@ def explorer_exports(image: torch.Tensor, settings: Settings, stages: Stages, ch
             st.download_button("Download the GIF", made[1], file_name=GIF_NAME, mime="image/gif", key=f"{E}_gif_dl")
         elif made is not None:
             st.caption("The settings changed since the last GIF: make it again.")
-        code = layer_code(image, settings.conv, settings.act, settings.pool, source)
-        st.markdown(
-            "**The layer in PyTorch**: pad, convolve with your kernel and bias, activate, pool. It runs as it is "
-            "and prints every stage's shape"
-            + ("." if image.numel() <= LITERAL_LIMIT else
-               f"; your input has more than {LITERAL_LIMIT:,} numbers, so the script says how to load an image.")
-        )  # fmt: skip
-        st.code(code, language="python")
-        st.download_button("Download the code (.py)", code, file_name=LAYER_NAME, mime=PY_MIME, key=f"{E}_code_dl")
+        if settings.transposed is None:
+            code = layer_code(image, settings.conv, settings.act, settings.pool, source)
+            _layer_code(code, image, "pad, convolve with your kernel and bias, activate, pool")
+        else:
+            code = transposed_code(image, settings.transposed, settings.act, source)
+            _layer_code(code, image, "a transposed convolution with your kernel and bias, then the activation")
+
+
+def _layer_code(code: str, image: torch.Tensor, what: str) -> None:
+    """The explorer's layer script: what it does, the code to copy, and its download."""
+    st.markdown(
+        f"**The layer in PyTorch**: {what}. It runs as it is and prints every stage's shape"
+        + ("." if image.numel() <= LITERAL_LIMIT else
+           f"; your input has more than {LITERAL_LIMIT:,} numbers, so the script says how to load an image.")
+    )  # fmt: skip
+    st.code(code, language="python")
+    st.download_button("Download the code (.py)", code, file_name=LAYER_NAME, mime=PY_MIME, key=f"{E}_code_dl")
 
 
 def network_exports(spec: dict, config: TrainConfig | None) -> None:
