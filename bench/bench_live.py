@@ -7,10 +7,12 @@ Interleaved, same data, same settings, same thread count as the server gives a r
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,8 +33,14 @@ def engine_in_process(data) -> float:
 
 
 def engine_alone(data) -> float:
-    """The engine as the app runs it (a training process from ``RunManager``), with no server or browser."""
-    run = RunManager(1).submit("bench", DEFAULT_SPEC, CONFIG, data)
+    """The engine as the app runs it (a training process from ``RunManager``, its record and weights saved to a runs
+    folder after each evaluation, as the server's are), with no server or browser."""
+    with tempfile.TemporaryDirectory(prefix="cnnpg-bench-runs-") as runs:
+        return _alone(data, runs)
+
+
+def _alone(data, runs: str) -> float:
+    run = RunManager(1, runs_dir=runs).submit("bench", DEFAULT_SPEC, CONFIG, data)
     while run.status in ACTIVE:
         time.sleep(0.2)
     assert run.result is not None, run.snapshot().error
@@ -180,15 +188,14 @@ def main(argv: list[str] | None = None) -> int:
                 off.get_by_text("1 · The network").wait_for(timeout=90_000)
                 off.locator(".st-key-ts_watch label").click()
                 off.wait_for_timeout(1500)
+            # Each page run between two runs of the engine alone, and compared with their mean: the machine's speed
+            # drifts (by a third within ten minutes on some days), and a steady drift cancels out this way.
+            alone.append(engine_alone(data))
             for i in range(args.repeats):
-                # Pairs in alternating order (alone first, then the page first), so a drift in the machine's
-                # speed (±20% here from minute to minute) favours neither side.
-                pair = [lambda: alone.append(engine_alone(data)),
-                        lambda i=i: live.append(with_page(page, i + 1, proc.pid, spent))]
+                live.append(with_page(page, i + 1, proc.pid, spent))
                 if args.compare_watch:
-                    pair.append(lambda i=i: unwatched.append(with_page(off, i + 1)))
-                for measure in pair if i % 2 == 0 else pair[::-1]:
-                    measure()
+                    unwatched.append(with_page(off, i + 1))
+                alone.append(engine_alone(data))
                 if args.in_process:
                     here.append(engine_in_process(data))
             # Memory in a run of its own: reading smaps_rollup walks a process's page tables under its memory
@@ -200,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_server(proc)
     a, b = statistics.median(alone), statistics.median(live)
-    paired = statistics.median(x / y - 1 for x, y in zip(live, alone, strict=True))
+    around = [(x + y) / 2 for x, y in itertools.pairwise(alone)]  # the engine alone just before and just after
+    paired = statistics.median(x / y - 1 for x, y in zip(live, around, strict=True))
     chart = "interactive chart" if args.interactive else "picture"
     print(
         f"| measure ({IMAGES:,} images × {EPOCHS} epochs, {default_threads()} thread(s), live {chart}), "
@@ -209,14 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---|---|---|")
     print(f"| training throughput | {b:,.0f} images/s | {a:,.0f} images/s | {(b - a) / a:+.1%} | ≥ −5% |")
-    print(f"| the same, median of the {args.repeats} paired differences | | | {paired:+.1%} | ≥ −5% |")
+    print(f"| each page run against the mean of the engine-alone runs before and after it, median of {args.repeats} "
+          f"| | | {paired:+.1%} | ≥ −5% |")
     page_cpu = statistics.median(spent)
     print(f"| the page's own CPU in a run's first {WINDOW:.0f} s (server process and Chromium), median | "
           f"{page_cpu:.2f} s: {page_cpu / WINDOW:.1%} of a core, {page_cpu / (WINDOW * default_threads()):.1%} of the "
           f"run's {default_threads()} | | | |")
     if unwatched:
         c = statistics.median(unwatched)
-        watched = statistics.median(x / y - 1 for x, y in zip(live, unwatched, strict=True))
+        watched = statistics.median(x / y - 1 for x, y in zip(live, unwatched, strict=True))  # (back to back)
         print(f"| the page with 'Watch it learn' off | {c:,.0f} images/s | {a:,.0f} images/s | {(c - a) / a:+.1%} | |")
         print(f"| 'Watch it learn' on against off, median of the paired differences | | | {watched:+.1%} | |")
     if here:
