@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from playground.render.curve_picture import curves_picture, progress_text
+from playground.render.curve_picture import progress_text
 from playground.render.pictures import Picture
 from playground.render.train_figures import curves_figure
 from playground.train import models
@@ -15,10 +15,10 @@ from ui.charts import chart
 from ui.common import present_bar, setup_page
 from ui.exports import network_exports, run_downloads
 from ui.keys import STUDIO
-from ui.live_panel import live_panel, live_state, network_state
+from ui.live_panel import curves_of, last_runs, live_panel, live_state, network_state
 from ui.live_view import REDRAW_SECONDS, watch, watch_toggle, watched, watching
 from ui.run_status import run_status
-from ui.run_table import labelled, pause_controls, runs_table
+from ui.run_table import pause_controls, runs_table
 from ui.server import dataset, run_manager
 from ui.state import browser_id, link_note, notice, publish, restore
 from ui.training import (
@@ -115,11 +115,10 @@ def status(runs: list, shown: Shown) -> None:
 def curves_now(runs: list, shown: Shown) -> tuple[list, Picture | None]:
     """The last six runs' (label, snapshot), labels naming what differed ("Run 2 · lr 0.01"), and the picture of
     their curves while the newest trains (None once it has ended, or with the interactive chart)."""
-    snapshots = labelled(runs)[0][-6:]
+    snapshots = last_runs(runs)
     if not snapshots or snapshots[-1][1].status not in ACTIVE or shown.interactive:
         return snapshots, None
-    return snapshots, curves_picture([(label, s.history) for label, s in snapshots], shown.log_scale,
-                                     snapshots[-1][1].config.epochs)  # fmt: skip
+    return snapshots, curves_of(snapshots, shown.log_scale)
 
 
 def curves(snapshots: list, picture: Picture | None, log_scale: bool) -> None:

@@ -152,3 +152,12 @@ def test_pause_shows_while_the_run_starts_and_says_so_if_pressed_too_soon(fake_d
     at.button(key="ts_pause").click().run()  # FakeRun.pause answers None: not paused
     assert [i.value for i in at.info if "Pause" in i.value] == [
         "The run is still starting its training process: Pause once it trains."]
+
+
+def test_a_request_for_a_browser_with_no_run_does_not_load_the_dataset(monkeypatch):
+    import ui.server
+
+    serve(monkeypatch, FakeManager([]))
+    monkeypatch.setattr(ui.server, "loaded", lambda: pytest.fail("a request loaded the dataset"))
+    assert json.loads(live_route.network_json(request("/_live/network.json")).body)["network"] == ""
+    assert live_route.picture(request("/_live/network.png", name="network")).status_code == 404

@@ -50,7 +50,8 @@ _PRESENT_CSS = """
 [data-testid="stMainBlockContainer"] { padding: 0.6rem 1.6rem 1rem 1.6rem !important; max-width: 100% !important; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
-[data-testid="stWidgetLabel"] p, [data-testid="stAlertContainer"] p, button p { font-size: 24px !important; }
+[data-testid="stWidgetLabel"] p, [data-testid="stAlertContainer"] p, button p,
+.cnnpg-live p, .cnnpg-live figcaption { font-size: 24px !important; }
 [data-testid="stCode"] code { font-size: 24px !important; line-height: 1.35 !important; }
 [data-testid="stMarkdownContainer"] td, [data-testid="stMarkdownContainer"] th,
 [data-testid="stMain"] input, [data-testid="stExpander"] summary p { font-size: 22px !important; }

@@ -13,7 +13,7 @@ import streamlit as st
 from playground.render.curve_picture import curves_picture, progress_text
 from playground.render.pictures import Picture
 from playground.train.run import Run, Status
-from playground.train.runs import ACTIVE
+from playground.train.runs import ACTIVE, RunSnapshot
 from ui.live_route import ROOT
 from ui.live_view import Watched, picture_caption
 from ui.run_status import describe
@@ -37,8 +37,8 @@ CSS = """
 .cnnpg-live figure { margin: 1rem 0 0; }
 .cnnpg-live img { display: block; max-width: 100%; margin: 0 0 1rem; }
 .cnnpg-live img:not([src]) { display: none; }
-.cnnpg-live figcaption, .cnnpg-note { font-size: 0.875em; opacity: 0.7; }
-.cnnpg-live figcaption { text-align: center; }
+.cnnpg-live figcaption { font-size: 0.875em; opacity: 0.7; text-align: center; }
+.cnnpg-note { font-size: 1rem; color: rgba(49, 51, 63, 0.85); }  /* as ui.common's captions */
 .cnnpg-note { margin: 0 0 0.5rem; }
 .cnnpg-live[data-kind="warning"] .cnnpg-note { opacity: 1; padding: 0.75rem 1rem; border-radius: 0.5rem;
   background: rgba(255, 189, 69, 0.2); }
@@ -99,9 +99,9 @@ _panels = {part: st.components.v2.component(f"cnn_playground_live_{part}", html=
                                             isolate_styles=False) for part, html in HTML.items()}  # fmt: skip
 
 
-def _page(runs: list[Run]) -> str:
-    """What the page itself draws around the panels for the newest run: when it changes, the page must rerun."""
-    now = runs[-1].snapshot() if runs else None
+def _page(now: RunSnapshot | None) -> str:
+    """What the page itself draws around the panels for the newest run, ``now``: when it changes, the page must
+    rerun."""
     if now is None or now.status not in ACTIVE:
         return "ended"
     if now.status == Status.PAUSED:  # Resume, One step (enabled once it stands still) and that step's loss
@@ -120,7 +120,7 @@ def live_state(runs: list[Run], n_test: int) -> dict:
     line = describe(now, len(runs), n_test)
     h = now.history
     return {
-        "page": _page(runs),
+        "page": _page(now),
         "kind": line.kind,
         "text": line.text,
         "progress": line.progress,
@@ -140,12 +140,19 @@ def network_state(runs: list[Run], view: Watched | None) -> dict:
                     "network": view.key if view.network is not None else ""}  # fmt: skip
 
 
-def live_curves(runs: list[Run], log_scale: bool) -> Picture | None:
-    """The picture of the last SHOWN runs' curves, the newest's x axis running to its planned epochs."""
-    if not runs:
-        return None
-    snapshots = labelled(runs)[0][-SHOWN:]
+def last_runs(runs: list[Run]) -> list[tuple[str, RunSnapshot]]:
+    """The last SHOWN runs as (label, snapshot), labels naming what differed ("Run 2 · lr 0.01"): the curves' runs."""
+    return labelled(runs)[0][-SHOWN:]
+
+
+def curves_of(snapshots: list[tuple[str, RunSnapshot]], log_scale: bool) -> Picture:
+    """The picture of ``last_runs``' curves, the newest's x axis running to its planned epochs."""
     return curves_picture([(label, s.history) for label, s in snapshots], log_scale, snapshots[-1][1].config.epochs)
+
+
+def live_curves(runs: list[Run], log_scale: bool) -> Picture | None:
+    """The curves' picture as the run's panel shows it (None with no run)."""
+    return curves_of(last_runs(runs), log_scale) if runs else None
 
 
 def live_panel(part: str, now: dict, seconds: float, key: str, *, soon: float | None = None, log_scale: bool = False,

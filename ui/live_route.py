@@ -33,8 +33,10 @@ def _watched(runs: list):
     from ui import server
     from ui.live_view import watched
 
+    if not runs:  # (before the dataset: a request must not be what loads it)
+        return None
     data = server.loaded()
-    return watched(server.run_manager(), runs, data.test_images) if data is not None and runs else None
+    return watched(server.run_manager(), runs, data.test_images) if data is not None else None
 
 
 def run_json(request: Request) -> Response:
