@@ -99,6 +99,10 @@ class Shown:
         """While a run trains, the live panels (with serve.py's routes) draw it, not fragments on timers."""
         return live_route.mounted and not self.interactive
 
+    def panels(self, runs: list) -> bool:
+        """Whether the live panels draw ``runs`` now: their newest is queued or training (else the page draws it)."""
+        return self.panel and bool(runs) and runs[-1].status in ACTIVE
+
 
 def status(runs: list, shown: Shown) -> None:
     """The run's progress; a full rerun once it has ended."""
@@ -147,7 +151,7 @@ def curves(snapshots: list, picture: Picture | None, log_scale: bool) -> None:
 def live(shown: Shown) -> None:
     """Progress and curves: the live panel while a run trains, else drawn here from the runs' state."""
     runs = manager.runs_for(sid)  # once a redraw: it may read the other replicas' records from disk
-    if shown.panel and runs and runs[-1].status in ACTIVE:
+    if shown.panels(runs):
         pause_controls(runs[-1])
         with st.container(key=f"{P}_curves"):
             live_panel("run", live_state(runs, n_test), LIVE_SECONDS, f"{P}_live", log_scale=shown.log_scale,
@@ -164,7 +168,7 @@ def network_live(shown: Shown) -> None:
         return
     runs = manager.runs_for(sid)
     view = watched(manager, runs, data.test_images, watching())
-    if shown.panel and runs and runs[-1].status in ACTIVE:
+    if shown.panels(runs):
         if watch_toggle():
             now = network_state(runs, view)
             live_panel("network", now, max(REDRAW_SECONDS, LIVE_SECONDS), f"{P}_live_net", soon=LIVE_SECONDS)

@@ -38,8 +38,7 @@ CSS = """
 .cnnpg-live img { display: block; max-width: 100%; margin: 0 0 1rem; }
 .cnnpg-live img:not([src]) { display: none; }
 .cnnpg-live figcaption { font-size: 0.875em; opacity: 0.7; text-align: center; }
-.cnnpg-note { font-size: 1rem; color: rgba(49, 51, 63, 0.85); }  /* as ui.common's captions */
-.cnnpg-note { margin: 0 0 0.5rem; }
+.cnnpg-note { margin: 0 0 0.5rem; font-size: 1rem; color: rgba(49, 51, 63, 0.85); }  /* as ui.common's captions */
 .cnnpg-live[data-kind="warning"] .cnnpg-note { opacity: 1; padding: 0.75rem 1rem; border-radius: 0.5rem;
   background: rgba(255, 189, 69, 0.2); }
 """

@@ -96,16 +96,7 @@ def layer_code(
     """
     c = image.shape[0]
     (kh, kw), top, bottom, left, right = conv.kernel_size, *conv.padding
-    n_out = c if conv.per_channel else len(conv.filters)
-    groups = c if conv.per_channel else 1
-    kernels = conv.filters[:1] if conv.per_channel else conv.filters
-    if conv.per_channel:
-        why = "one input channel, one kernel" if c == 1 else (
-            f"the same kernel slides over each of the {c} input channels on its own (groups = {c})")
-        weight = f"kernels.expand({c}, 1, {kh}, {kw})"
-    else:
-        why = "each filter spans every input channel: its kernel repeated on each channel"
-        weight = f"kernels[:, None].expand(-1, {c}, -1, -1)"
+    n_out, groups, kernels, why, weight = _filters(conv, c)
     modules = [
         ("padded", f"nn.{PAD_MODULES[conv.padding_mode]}(({left}, {right}, {top}, {bottom})),"
                    "  # (left, right, top, bottom)"),
@@ -130,6 +121,25 @@ def layer_code(
         *_run_lines([name for name, _ in modules]),
     ]
     return "\n".join(lines)
+
+
+def _filters(conv: ConvSpec, c: int, transposed: bool = False) -> tuple[int, int, list, str, str]:
+    """How the typed filters become the layer's weight on ``c`` input channels: (output channels, groups, the kernels
+    the script writes out, why, in words, and the expression that fills the weight).
+
+    ``Conv2d``'s weight is (C_out, C_in / groups, kH, kW), ``ConvTranspose2d``'s (C_in, C_out / groups, kH, kW).
+    """
+    (kh, kw) = conv.kernel_size
+    if conv.per_channel:
+        verb = "spreads each" if transposed else "slides over each"
+        why = "one input channel, one kernel" if c == 1 else (
+            f"the same kernel {verb} of the {c} input channels on its own (groups = {c})")
+        return c, c, list(conv.filters[:1]), why, f"kernels.expand({c}, 1, {kh}, {kw})"
+    if transposed:
+        why = "each filter spans every input channel: (C_in, C_out, kH, kW), its kernel repeated on each channel"
+        return len(conv.filters), 1, list(conv.filters), why, f"kernels[None].expand({c}, -1, -1, -1)"
+    why = "each filter spans every input channel: its kernel repeated on each channel"
+    return len(conv.filters), 1, list(conv.filters), why, f"kernels[:, None].expand(-1, {c}, -1, -1)"
 
 
 def _head(title: str, image: torch.Tensor, source: str, literal_limit: int, kernels: list, flip: bool) -> list[str]:
@@ -184,16 +194,7 @@ def transposed_code(
     twin, saving the stages input, transposed and activated (as ``transposed.run_transposed`` computes them)."""
     c = image.shape[0]
     (kh, kw) = spec.kernels.kernel_size
-    n_out = c if spec.per_channel else len(spec.filters)
-    groups = c if spec.per_channel else 1
-    kernels = spec.filters[:1] if spec.per_channel else spec.filters
-    if spec.per_channel:
-        why = "one input channel, one kernel" if c == 1 else (
-            f"the same kernel spreads each of the {c} input channels on its own (groups = {c})")
-        weight = f"kernels.expand({c}, 1, {kh}, {kw})"
-    else:
-        why = "each filter spans every input channel: (C_in, C_out, kH, kW), its kernel repeated on each channel"
-        weight = f"kernels[None].expand({c}, -1, -1, -1)"
+    n_out, groups, kernels, why, weight = _filters(spec.kernels, c, transposed=True)
     layer = (f"nn.ConvTranspose2d({c}, {n_out}, ({kh}, {kw}), stride={spec.stride}, padding={spec.padding}, "
              f"output_padding={spec.output_padding}, groups={groups}, dilation={spec.dilation}),")  # fmt: skip
     title = "One transposed-convolution layer as the CNN Playground explorer set it up: spread, then activate."
