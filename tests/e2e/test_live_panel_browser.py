@@ -46,6 +46,7 @@ def test_the_panel_redraws_itself_and_the_page_follows_the_run(page, fake_server
     page.locator(".st-key-ts_stop button").click()
     page.get_by_text("Run 1 stopped: test accuracy").wait_for(timeout=60_000)
     page.locator(".st-key-ts_train button:not([disabled])").wait_for(timeout=30_000)
+    wait_idle(page)  # (the full rerun that brings Train back clears the panels once it has finished)
     assert page.locator(".cnnpg-live").count() == 0  # a finished run's chart is the interactive one
     assert page.locator("[data-testid='stException']").count() == 0
     assert not console_errors, console_errors
