@@ -1,9 +1,10 @@
 """The studio's live panels: the newest run's progress and curves, and its network at work, kept fresh by the browser.
 
-While a run trains, each panel fetches ``ui.live_route``'s JSON every few seconds, and a picture when it has changed,
-and redraws itself: no Streamlit rerun, so none of Streamlit's passes over the page that a rerun costs the browser.
-When the run reaches what the page must draw differently (paused, a step taken, its evaluation, its end), the run's
-panel asks for a rerun and the page takes over.
+While a run trains, each panel fetches ``ui.live_route``'s JSON every few seconds, and a picture when it has changed
+and the panel is in sight, and redraws itself: no Streamlit rerun, so none of Streamlit's passes over the page that a
+rerun costs the browser. A panel scrolled away fetches no picture, so the server draws none for it. When the run
+reaches what the page must draw differently (paused, a step taken, its evaluation, its end), the run's panel asks for
+a rerun and the page takes over.
 """
 
 from __future__ import annotations
@@ -47,15 +48,26 @@ export default function (component) {
   const { data, parentElement, setTriggerValue } = component
   const root = parentElement.querySelector(".cnnpg-live")
   const at = (path) => new URL(path, document.baseURI)  // the routes sit beside the page's own address
-  const drawn = {}  // picture name -> the version shown
-  let timer = null, done = false
-  const picture = (name, version) => {
-    const img = root.querySelector(`img[data-picture="${name}"]`)
-    const query = `v=${encodeURIComponent(version)}&log=${data.log ? 1 : 0}`
+  const drawn = {}, latest = {}  // picture name -> the version shown, the newest version
+  let timer = null, done = false, seen = false
+  const picture = (name) => {  // the newest version of a picture, fetched only while the panel is in sight
+    const img = root.querySelector(`img[data-picture="${name}"]`), version = latest[name]
     if (!version) img.removeAttribute("src")
-    else if (drawn[name] !== version) img.src = at(`${data.root}/${name}.png?${query}`)
+    else if (drawn[name] === version || !seen) return
+    else img.src = at(`${data.root}/${name}.png?v=${encodeURIComponent(version)}&log=${data.log ? 1 : 0}`)
     drawn[name] = version
   }
+  const pictures = (versions) => {
+    Object.assign(latest, versions)
+    Object.keys(versions).forEach(picture)
+  }
+  // A panel scrolled out of sight (beyond half a screen) fetches no picture, so the server draws none for it; back
+  // in sight, it fetches the newest at once.
+  const sight = new IntersectionObserver(([entry]) => {
+    seen = entry.isIntersecting
+    Object.keys(latest).forEach(picture)
+  }, { rootMargin: "50% 0px" })
+  sight.observe(root)
   const show = (s) => {
     root.dataset.kind = s.kind
     if (data.part === "run") {
@@ -64,12 +76,11 @@ export default function (component) {
       bar.hidden = s.progress === null
       if (s.progress !== null) bar.firstElementChild.style.width = `${(100 * s.progress).toFixed(1)}%`
       root.querySelector("figcaption").textContent = root.querySelector("img").alt = s.caption
-      picture("curves", s.curves)
+      pictures({ curves: s.curves })
     } else {
       root.querySelector(".cnnpg-note").textContent = s.text
       root.querySelector('img[data-picture="network"]').alt = s.text
-      picture("filters", s.filters)
-      picture("network", s.network)
+      pictures({ filters: s.filters, network: s.network })
     }
   }
   const tick = async () => {
@@ -86,11 +97,11 @@ export default function (component) {
     } catch (e) {}  // the server restarting, a network blip: the next tick tries again
     if (!done) timer = setTimeout(tick, wait())
   }
-  // The network's panel looks as often as the run's until it has its first pictures, then every data.seconds.
-  const wait = () => 1000 * (data.part === "network" && !drawn.network ? data.soon : data.seconds)
+  // The network's panel looks as often as the run's until there are pictures, then every data.seconds.
+  const wait = () => 1000 * (data.part === "network" && !latest.network ? data.soon : data.seconds)
   show(data.now)
   timer = setTimeout(tick, wait())
-  return () => { done = true; clearTimeout(timer) }
+  return () => { done = true; clearTimeout(timer); sight.disconnect() }
 }
 """
 # One component a part, the same code: in the page's own DOM, so its text is the page's (for find-in-page, and tests).
