@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playground.train.run import ACTIVE  # noqa: E402
+from playground.train.status import ACTIVE  # noqa: E402
 from tests.e2e.browser import ARGS, CHROMIUM, start_server, stop_server  # noqa: E402
 from tests.proctree import descendants, wait_all_gone  # noqa: E402
 

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_classroom import TRAIN, load, names, percentile, pss_mb, records, tree  # noqa: E402
-from playground.train.run import ACTIVE  # noqa: E402
+from playground.train.status import ACTIVE  # noqa: E402
 from tests.e2e.browser import ARGS, CHROMIUM, free_port  # noqa: E402
 from tests.e2e.test_replicas_browser import ray_processes  # noqa: E402
 from tests.proctree import descendants, process, wait_all_gone  # noqa: E402

@@ -10,7 +10,7 @@ from PIL import Image
 from playground.explorer.explain import fmt
 from playground.render.curve_picture import HEIGHT, WIDTH, curves_picture, log_ticks, nice_ticks, progress_text
 from playground.render.train_figures import curves_figure
-from playground.train.run import RunSnapshot, Status
+from playground.train.status import RunSnapshot, Status
 from ui.run_status import describe
 
 ODD = [math.nan, math.inf, -math.inf, 1e308, -1e308, 5e-324, -0.0]

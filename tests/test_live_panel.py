@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from starlette.requests import Request
 
-from playground.train.run import Status
+from playground.train.status import Status
 from tests.test_page_training import page
 from tests.test_run_status import HISTORY, OWNER, FakeManager, FakeRun, serve, snap
 from tests.test_run_status import manager as manager

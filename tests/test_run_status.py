@@ -6,8 +6,8 @@ import pytest
 
 from playground.train.loop import TrainConfig
 from playground.train.models import PRESETS
-from playground.train.run import RunSnapshot, Status, new_history
 from playground.train.runs import ACTIVE, RunManager
+from playground.train.status import RunSnapshot, Status, new_history
 from tests.test_page_training import page
 
 OWNER = "browser-1"

@@ -13,8 +13,8 @@ import streamlit as st
 
 from playground.render.curve_picture import curves_picture, progress_text
 from playground.render.pictures import Picture
-from playground.train.run import Run, Status
-from playground.train.runs import ACTIVE, RunSnapshot
+from playground.train.run import Run
+from playground.train.runs import ACTIVE, RunSnapshot, Status
 from ui.live_route import ROOT
 from ui.live_view import Watched, picture_caption
 from ui.run_status import describe

@@ -1,19 +1,9 @@
-"""One training run: its states, a consistent snapshot for the page, the thread relaying its process, its record.
+"""One training run: its controls, the thread relaying its process, its record.
 
 The manager (``playground.train.runs``) queues runs and starts each on a relay thread (``Run._work``): the run
 trains in a child process (``playground.train.processes``, whose code is ``playground.train.training_process``) and
-the thread passes that process's events into the run. Statuses (``Status``, a StrEnum: each equals its
-old string, so comparisons with strings keep working)::
-
-    queued → starting → running → (stopping →) evaluating → finished | stopped
-    running ⇄ paused → (stopping →) evaluating    paused: the process waits for Resume, One step (one batch) or Stop
-    queued → stopped                        Stop while queued: the run leaves the queue, nothing trained
-    starting … evaluating → failed          ``error`` says what happened (the process died, a bad network …)
-    starting … evaluating → diverged        the loss became NaN or infinite: the run stopped itself, ``error``
-                                            says at which step and what to change; the curve is kept, no model
-    (active at a server restart) → interrupted   its curve and the weights of its last evaluation are kept
-
-A paused run keeps its process and its slot among the runs training at once (it is still active).
+the thread passes that process's events into the run. Its statuses, and the snapshot the pages read, are
+``playground.train.status``'s.
 """
 
 from __future__ import annotations
@@ -23,8 +13,6 @@ import dataclasses
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from playground.train.checkpoints import Checkpoint, CheckpointError, load_checkpoint
@@ -32,6 +20,7 @@ from playground.train.data import FashionMNIST
 from playground.train.loop import Done, Eval, Step, TrainConfig, TrainResult
 from playground.train.models import with_dropout
 from playground.train.processes import Child, ChildFailed
+from playground.train.status import ACTIVE, WITH_MODEL, RunSnapshot, Status, new_history
 from playground.train.training_process import Paused, decode_result
 
 if TYPE_CHECKING:
@@ -39,57 +28,6 @@ if TYPE_CHECKING:
     from playground.train.runs import RunManager
 
 SAVE_SECONDS = 5.0  # how often a training run's record (its curve) is written
-
-
-class Status(StrEnum):
-    QUEUED = "queued"
-    STARTING = "starting"
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPING = "stopping"
-    EVALUATING = "evaluating"
-    FINISHED = "finished"
-    STOPPED = "stopped"
-    FAILED = "failed"
-    DIVERGED = "diverged"
-    INTERRUPTED = "interrupted"
-
-
-ACTIVE = (Status.QUEUED, Status.STARTING, Status.RUNNING, Status.PAUSED, Status.STOPPING, Status.EVALUATING)
-WITH_MODEL = (Status.FINISHED, Status.STOPPED, Status.INTERRUPTED)  # may have weights to inspect
-
-
-def new_history(saved: dict | None = None) -> dict:
-    """A run's curve as the pages read it: every key present, whatever ``saved`` (e.g. read from disk) lacks."""
-    blank = {"step": [], "loss": [], "eval_step": [], "test_loss": [], "test_acc": [], "steps_per_epoch": 1.0}
-    return {**blank, **(saved if isinstance(saved, dict) else {})}
-
-
-class RunError(RuntimeError):
-    """A run that cannot be started (the owner already has one going)."""
-
-
-@dataclass(frozen=True)
-class RunSnapshot:
-    """A consistent copy of a run's state, safe to read from any thread."""
-
-    id: str
-    status: Status
-    queue_position: int | None
-    progress: float
-    images_per_sec: float
-    eta_seconds: float | None
-    history: dict
-    error: str | None
-    accuracy: float | None
-    config: TrainConfig = field(default_factory=TrainConfig)
-    has_model: bool = False
-    storage_error: str | None = None
-    wait_seconds: float | None = None  # while queued: about how long until it starts
-    name: str | None = None  # the name its owner gave it
-    seconds: float | None = None  # training time, once it has ended with a model
-    halted: tuple[int, float] | None = None  # paused: the step it stands at and that step's loss, once it has stopped
-    stepped: tuple[int, float] | None = None  # the step "One step" trained last and its loss
 
 
 class Run:

@@ -49,10 +49,11 @@ from playground.train.data import FashionMNIST
 from playground.train.loop import TrainConfig, TrainResult, default_threads
 from playground.train.models import with_dropout
 from playground.train.processes import Child
-from playground.train.run import ACTIVE, WITH_MODEL, Run, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
+from playground.train.run import Run
 from playground.train.run_queue import fair_order, waits
 from playground.train.run_store import RunStore, problem
 from playground.train.servers import Others, join
+from playground.train.status import ACTIVE, WITH_MODEL, RunError, RunSnapshot, Status, new_history  # noqa: F401 (re-exported)
 from playground.train.training_process import main
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ import threading
 import time
 from pathlib import Path
 
-from playground.train.run import ACTIVE
 from playground.train.run_store import atomic_write
+from playground.train.status import ACTIVE
 
 BEAT_SECONDS = 5.0
 STALE_SECONDS = 30.0  # six missed beats: a busy server is not taken for a dead one
