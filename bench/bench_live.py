@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
 import os
 import re
 import statistics
@@ -75,6 +76,31 @@ def _reads(path: Path) -> bytes:
         return path.read_bytes()
     except OSError:
         return b""
+
+
+def _spin(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def _co_runner(stop, share: float, every: float) -> None:
+    """Take ``share`` of one core, in a burst every ``every`` seconds, until ``stop`` is set."""
+    while not stop.wait(every):
+        _spin(share * every)
+
+
+def engine_beside(data, share: float, every: float = 3.0) -> float:
+    """The engine alone, beside a process that takes ``share`` of a core in bursts (as the page's ticks come): what
+    any program using the page's CPU would cost the run on this machine."""
+    stop = multiprocessing.Event()
+    other = multiprocessing.Process(target=_co_runner, args=(stop, share, every), daemon=True)
+    other.start()
+    try:
+        return engine_alone(data)
+    finally:
+        stop.set()
+        other.join()
 
 
 def with_page(page, run: int, server: int | None = None, spent: list | None = None) -> float:
@@ -159,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--in-process", action="store_true", help="also time train() called in this process")
     parser.add_argument("--interactive", action="store_true", help="the interactive (plotly) chart while training")
+    parser.add_argument("--co-runner", action="store_true",
+                        help="also the engine beside a plain program taking the page's CPU, in bursts")  # fmt: skip
     parser.add_argument("--compare-watch", action="store_true",
                         help="also a page with 'Watch it learn' switched off, interleaved with the others")  # fmt: skip
     args = parser.parse_args(argv)
@@ -169,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tune_allocator()
     data = load_fashion_mnist()
-    alone, here, live, unwatched, spent = [], [], [], [], []
+    alone, here, live, unwatched, spent, beside = [], [], [], [], [], []
     proc, url = start_server()
     sampler = PeakMemory(proc.pid)
     try:
@@ -196,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
                 if args.compare_watch:
                     unwatched.append(with_page(off, i + 1))
                 alone.append(engine_alone(data))
+                if args.co_runner:  # (between two engine-alone runs too: after this one, before the next)
+                    beside.append(engine_beside(data, spent[-1] / WINDOW))
+                    alone.append(engine_alone(data))
                 if args.in_process:
                     here.append(engine_in_process(data))
             # Memory in a run of its own: reading smaps_rollup walks a process's page tables under its memory
@@ -207,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_server(proc)
     a, b = statistics.median(alone), statistics.median(live)
-    around = [(x + y) / 2 for x, y in itertools.pairwise(alone)]  # the engine alone just before and just after
-    paired = statistics.median(x / y - 1 for x, y in zip(live, around, strict=True))
+    around = [(x + y) / 2 for x, y in itertools.pairwise(alone)]  # the engine alone just before and just after each
+    k = 2 if beside else 1  # (with the co-runner: page, alone, co-runner, alone, page …)
+    paired = statistics.median(x / y - 1 for x, y in zip(live, around[::k], strict=True))
     chart = "interactive chart" if args.interactive else "picture"
     print(
         f"| measure ({IMAGES:,} images × {EPOCHS} epochs, {default_threads()} thread(s), live {chart}), "
@@ -220,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| each page run against the mean of the engine-alone runs before and after it, median of {args.repeats} "
           f"| | | {paired:+.1%} | ≥ −5% |")
     page_cpu = statistics.median(spent)
+    if beside:
+        co = statistics.median(x / y - 1 for x, y in zip(beside, around[1::2], strict=True))
+        print(f"| the engine beside a plain program taking as much CPU as the page took (in bursts every 3 s), "
+              f"against the mean of the engine-alone runs around it, median of {args.repeats} | | | {co:+.1%} | |")
     print(f"| the page's own CPU in a run's first {WINDOW:.0f} s (server process and Chromium), median | "
           f"{page_cpu:.2f} s: {page_cpu / WINDOW:.1%} of a core, {page_cpu / (WINDOW * default_threads()):.1%} of the "
           f"run's {default_threads()} | | | |")
@@ -232,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         c = statistics.median(here)
         print(f"| engine alone as `train()` in this process | | {c:,.0f} images/s | {(b - c) / c:+.1%} | |")
     for name, values in (("with the page", live), ("alone, process", alone), ("alone, train()", here),
+                         ("beside the co-runner", beside),
                          ("the page, watch off", unwatched)):  # fmt: skip
         if values:
             print(f"<!-- {name}: {', '.join(f'{v:,.0f}' for v in values)} images/s -->")
