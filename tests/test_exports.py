@@ -19,7 +19,7 @@ from PIL import Image
 from playground.explorer.code import layer_code, transposed_code
 from playground.explorer.conv import ActivationSpec, ConvSpec, PoolSpec, run_stages
 from playground.explorer.transposed import TransposedSpec, run_transposed
-from playground.render.animation import HATCH, MAX_FRAMES, conv_animation, plan, sliding
+from playground.render.animation import HATCH, MAX_FRAMES, conv_animation, conv_video, plan, sliding
 from playground.render.confusion_picture import confusion_picture
 from playground.render.marks import FIELD
 from playground.train import loop, models
@@ -174,6 +174,40 @@ def test_the_transposed_gif_slides_a_direct_convolution_over_the_input_spread_wi
     out_h, out_w = stages.output.shape[1:]
     gif = Image.open(io.BytesIO(conv_animation(stages)))
     assert gif.n_frames == plan(stages).frames == min(out_h * out_w, plan(stages).frames)
+
+
+def _video(data: bytes) -> tuple[str, list[np.ndarray], float]:
+    """An MP4's codec, its frames (RGB) and its length in seconds, decoded with PyAV."""
+    import av
+
+    with av.open(io.BytesIO(data)) as box:
+        stream = box.streams.video[0]
+        frames = [np.asarray(f.to_image()) for f in box.decode(stream)]
+        return stream.codec_context.name, frames, float(stream.duration * stream.time_base)
+
+
+@pytest.mark.parametrize("kind", ["convolution", "transposed"])
+def test_the_mp4_shows_the_gifs_frames_and_holds_the_last(kind):
+    """The MP4 is the GIF's animation: a frame per output cell, the same pictures (within H.264's loss), the last
+    one held three times as long, even sides for the players that need them."""
+    image = torch.arange(25.0).reshape(1, 5, 5)
+    if kind == "convolution":
+        stages = run_stages(image, ConvSpec((SOBEL,), stride=(2, 2), padding=(1, 1, 1, 1)), ActivationSpec(),
+                            PoolSpec())  # fmt: skip
+    else:
+        stages = run_transposed(image, TransposedSpec((SOBEL,), stride=(2, 2), padding=(1, 1)), ActivationSpec())
+    seen: list[tuple[int, int]] = []
+    codec, frames, seconds = _video(conv_video(stages, frame_ms=200, on_frame=lambda *n: seen.append(n)))
+    gif = _frames(conv_animation(stages, frame_ms=200))
+    n = plan(stages).frames
+    assert codec == "h264" and len(gif) == n and len(frames) == n + 2 and seen[-1] == (n, n)
+    assert seconds == pytest.approx((n + 2) * 0.2, abs=0.01)
+    h, w = gif[0].shape[:2]
+    assert frames[0].shape == (h + h % 2, w + w % 2, 3)
+    for i, frame in enumerate(frames[:n]):  # frame for frame the GIF's picture (H.264 blurs colour a little) …
+        error = [np.abs(frame[:h, :w].astype(int) - g).mean() for g in gif]
+        assert int(np.argmin(error)) == i and error[i] < 8, (i, error)  # … and no other frame's
+    assert np.abs(frames[-1].astype(int) - frames[n - 1]).mean() < 1  # the last, held
 
 
 EVERY_KIND = {"name": "every kind", "layers": [

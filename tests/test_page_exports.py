@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 import time
 
 import pytest
@@ -78,6 +79,29 @@ def test_the_transposed_kind_exports_its_own_layer_code_and_gif(files, monkeypat
     at.button(key="cx_gif_make").click().run()
     gif = Image.open(io.BytesIO(files[exports.GIF_NAME][1]))
     assert gif.n_frames == 13 * 8  # (6 − 1)·2 + 3 rows, (6 − 1)·1 + 3 columns: a frame each
+
+
+def test_the_explorer_offers_an_mp4_of_the_same_frames(files):
+    import av  # (in requirements.txt)
+
+    at = open_page("pages/1_Convolution_explorer.py", {"src": "grid"})
+    assert not [b for b in at.download_button if b.key == "cx_mp4_dl"]  # made only on request
+    at.button(key="cx_mp4_make").click().run()
+    assert not at.exception and not at.warning
+    assert at.download_button(key="cx_mp4_dl").label == "Download the MP4"
+    mime, data = files[exports.MP4_NAME]
+    with av.open(io.BytesIO(data)) as box:
+        assert mime == "video/mp4" and sum(1 for _ in box.decode(video=0)) == 16 + 2  # the last frame held
+
+
+def test_without_pyav_the_mp4_button_says_what_to_install_and_the_gif_still_works(files, monkeypatch):
+    monkeypatch.setitem(sys.modules, "av", None)  # `import av` raises ImportError, as on a server without it
+    at = open_page("pages/1_Convolution_explorer.py", {"src": "grid"})
+    at.button(key="cx_mp4_make").click().run()
+    assert not at.exception and "pip install av" in at.warning[0].value
+    assert not [b for b in at.download_button if b.key == "cx_mp4_dl"]
+    at.button(key="cx_gif_make").click().run()
+    assert Image.open(io.BytesIO(files[exports.GIF_NAME][1])).n_frames == 16
 
 
 def test_studio_shows_the_network_code_and_a_finished_runs_downloads(fake_data, files, monkeypatch):

@@ -28,7 +28,10 @@ from ui.explorer_controls import Settings
 from ui.keys import EXPLORER, INSPECT, STUDIO
 
 E, S, INS = EXPLORER.prefix, STUDIO.prefix, INSPECT.prefix
-GIF_NAME = "cnn-playground-convolution.gif"
+GIF_NAME, MP4_NAME = "cnn-playground-convolution.gif", "cnn-playground-convolution.mp4"
+# What each kind of animation is: its maker, file name, type, and the name the page gives it.
+MOVIES = {"gif": (animation.conv_animation, GIF_NAME, "image/gif", "GIF"),
+          "mp4": (animation.conv_video, MP4_NAME, "video/mp4", "MP4")}  # fmt: skip
 LAYER_NAME, NETWORK_NAME = explorer_code.FILE_NAME, train_code.FILE_NAME
 CURVES_NAME, METRICS_NAME, CONFUSION_NAME = "training-curves.png", "training-metrics.csv", "confusion-matrix.png"
 PY_MIME = "text/x-python"
@@ -41,17 +44,39 @@ def _fingerprint(image: torch.Tensor, settings: Settings, channel: int) -> str:
     return f"{digest}|{tuple(t.shape)}|{settings.conv}|{settings.transposed}|{channel}"
 
 
-def _make_gif(stages: Stages | TransposedStages, channel: int, key: str) -> None:
-    """Make the GIF with a progress bar (400 frames take a few seconds) and keep it for this browser's session."""
+def _make(kind: str, stages: Stages | TransposedStages, channel: int, key: str) -> None:
+    """Make the GIF or the MP4 (``kind``) with a progress bar (400 frames take a few seconds) and keep it for this
+    browser's session; a video that cannot be made says why."""
+    make = MOVIES[kind][0]
     bar = st.progress(0.0, text="Drawing the frames…")
 
     def tick(done: int, total: int) -> None:
         if done == total or done % 10 == 0:  # each update is a message to the browser
             bar.progress(done / total, text=f"Drawing frame {done} of {total}…")
 
-    data = animation.conv_animation(stages, channel, on_frame=tick)
-    bar.empty()
-    st.session_state[f"{E}_gif"] = (key, data)
+    try:
+        st.session_state[f"{E}_{kind}"] = (key, make(stages, channel, on_frame=tick))
+    except ImportError:  # (the GIF needs only Pillow)
+        st.warning("An MP4 needs PyAV, which this server lacks (`pip install av`): the GIF works without it.")
+    except Exception as e:  # (PyAV's errors have no builtin type in common: say it, keep the page)
+        if kind != "mp4":
+            raise
+        st.warning(f"The MP4 could not be made ({type(e).__name__}: {e}). The GIF shows the same.")
+    finally:
+        bar.empty()
+
+
+def _movie(kind: str, stages: Stages | TransposedStages, channel: int, key: str) -> None:
+    """The button that makes a GIF or an MP4 of the current settings, then its download."""
+    _, name, mime, label = MOVIES[kind]
+    made = st.session_state.get(f"{E}_{kind}")
+    if st.button(f"Make the {label}", key=f"{E}_{kind}_make"):
+        _make(kind, stages, channel, key)
+        made = st.session_state.get(f"{E}_{kind}")
+    if made is not None and made[0] == key:
+        st.download_button(f"Download the {label}", made[1], file_name=name, mime=mime, key=f"{E}_{kind}_dl")
+    elif made is not None:
+        st.caption(f"The settings changed since the last {label}: make it again.")
 
 
 def explorer_exports(image: torch.Tensor, settings: Settings, stages: Stages | TransposedStages, channel: int,
@@ -60,20 +85,17 @@ def explorer_exports(image: torch.Tensor, settings: Settings, stages: Stages | T
 
     ``stages`` is the convolution's (``run_stages``) or, for the transposed kind, ``run_transposed``'s.
     """
-    with st.expander("Export for slides and notebooks: animated GIF, PyTorch code", key=f"{E}_export"):
+    with st.expander("Export for slides and notebooks: animated GIF or MP4, PyTorch code", key=f"{E}_export"):
         plan = animation.plan(stages, channel)
         spread = " spread out with zeros (how conv_arithmetic draws a transposed convolution)"
         st.markdown(f"**The kernel sliding over the input{spread if settings.transposed else ''}**, as an animated "
-                    f"GIF: {plan.words()}")  # fmt: skip
+                    f"GIF or an MP4 video: {plan.words()}")  # fmt: skip
         key = _fingerprint(image, settings, channel)
-        made = st.session_state.get(f"{E}_gif")
-        if st.button("Make the GIF", key=f"{E}_gif_make"):
-            _make_gif(stages, channel, key)
-            made = st.session_state[f"{E}_gif"]
-        if made is not None and made[0] == key:
-            st.download_button("Download the GIF", made[1], file_name=GIF_NAME, mime="image/gif", key=f"{E}_gif_dl")
-        elif made is not None:
-            st.caption("The settings changed since the last GIF: make it again.")
+        gif, mp4 = st.columns(2)
+        with gif:
+            _movie("gif", stages, channel, key)
+        with mp4:
+            _movie("mp4", stages, channel, key)
         if settings.transposed is None:
             code = layer_code(image, settings.conv, settings.act, settings.pool, source)
             _layer_code(code, image, "pad, convolve with your kernel and bias, activate, pool")

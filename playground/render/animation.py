@@ -1,4 +1,5 @@
-"""The kernel sliding over the padded input as an animated GIF, in the style of vdumoulin's conv_arithmetic.
+"""The kernel sliding over the padded input, as an animated GIF or an MP4, in the style of vdumoulin's
+conv_arithmetic.
 
 Each frame outlines one kernel window on the padded input (padding hatched) and the output cell it
 makes (a transposed convolution's window slides over the input spread out with zeros, as conv_arithmetic
@@ -11,8 +12,9 @@ the filled part and draws ``marks``, so 400 frames take about a second.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import torch
@@ -222,6 +224,62 @@ def conv_animation(
     Returns:
         The GIF's bytes, looping forever.
     """
+    full, count, film = _film(stages, channel, max_frames)
+    frames: list[Image.Image] = []
+    palette = None
+    for i, frame in enumerate(film):
+        if palette is None:  # one palette for every frame, from the first: same colours, and 3× faster
+            palette = _palette(full, frame)
+        frames.append(frame.quantize(palette=palette, dither=Image.Dither.NONE))
+        if on_frame is not None:
+            on_frame(i + 1, count)
+    buf = io.BytesIO()
+    durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 3]
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   optimize=True, disposal=1)  # optimize: unchanged pixels transparent  # fmt: skip
+    return buf.getvalue()
+
+
+def conv_video(
+    stages: Stages | TransposedStages,
+    channel: int = 0,
+    *,
+    max_frames: int = MAX_FRAMES,
+    frame_ms: int = 350,
+    on_frame: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """The same animation as ``conv_animation``'s, as an H.264 MP4 (for slides that take a video, or a GIF's
+    colours falling short). The same arguments; PyAV (FFmpeg's libraries) is imported on the first video.
+
+    Returns:
+        The MP4's bytes: a frame per output cell, the last one shown three times as long (as two repeats).
+    """
+    import av  # (tens of MB of codecs: loaded only when a video is asked for)
+
+    _, count, film = _film(stages, channel, max_frames)
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="mp4") as box:
+        stream = None
+        for i, frame in enumerate(film):
+            if stream is None:
+                stream = box.add_stream("libx264", rate=Fraction(1000, frame_ms))
+                stream.width, stream.height = frame.width + frame.width % 2, frame.height + frame.height % 2
+                stream.pix_fmt = "yuv420p"  # what every player plays; it needs even sides
+                stream.options = {"crf": "18"}  # text and cell edges stay sharp
+            even = Image.new("RGB", (stream.width, stream.height), "white")
+            even.paste(frame)
+            for _ in range(3 if i == count - 1 else 1):
+                box.mux(stream.encode(av.VideoFrame.from_image(even)))
+            if on_frame is not None:
+                on_frame(i + 1, count)
+        box.mux(stream.encode())  # what the encoder still holds
+    return buf.getvalue()
+
+
+def _film(stages: Stages | TransposedStages, channel: int,
+          max_frames: int) -> tuple[Image.Image, int, Iterator[Image.Image]]:  # fmt: skip
+    """The filled output's panel, the number of frames, and the frames (RGB, drawn one at a time as they are asked
+    for: 400 of them at once would take hundreds of MB)."""
     story = sliding(stages, channel)
     p = _plan(story, max_frames)
     (kh, kw), (sh, sw), (dh, dw) = story.kernel, story.stride, story.dilation
@@ -261,32 +319,25 @@ def conv_animation(
     widest = max((fmt(float(v), 3) for v in shown_out.flatten()), key=len)  # one font for every frame's line
     line_font = fitting_font(f"Output cell ({p.rows}, {p.cols}) = {widest}   ·   {stride}", FOOTER_SIZE,
                              2 * PANEL - 2 * PAD)  # fmt: skip
-    frames: list[Image.Image] = []
-    palette = None
-    for i in range(p.frames):
-        r, c = divmod(i, p.cols)
-        frame = base.copy()
-        if r:  # the rows already done, then this row up to this cell
-            frame.paste(full.crop((rx - PANEL, ry, rx - PANEL + rsize[1], ry + round(r * rk))), (rx, ry))
-        y = ry + round(r * rk)
-        x1 = round((c + 1) * rk)
-        frame.paste(full.crop((rx - PANEL, y, rx - PANEL + x1, ry + round((r + 1) * rk))), (rx, y))
-        draw = ImageDraw.Draw(frame)
-        window = [(r * sh + a * dh, c * sw + b * dw) for a in range(kh) for b in range(kw)]
-        draw_marks(draw, lx, ly, lsize, lk, highlight=window)
-        draw_marks(draw, rx, ry, rsize, rk, selected=(r, c))
-        words = f"Output cell ({r}, {c}) = {fmt(float(out[r, c]), 3)}   ·   {stride}"
-        draw.text((PANEL, height + FOOTER // 3), words, fill=INK, font=line_font, anchor="mm")
-        if palette is None:  # one palette for every frame, from the first: same colours, and 3× faster
-            palette = _palette(full, frame)
-        frames.append(frame.quantize(palette=palette, dither=Image.Dither.NONE))
-        if on_frame is not None:
-            on_frame(i + 1, p.frames)
-    buf = io.BytesIO()
-    durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 3]
-    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
-                   optimize=True, disposal=1)  # optimize: unchanged pixels transparent  # fmt: skip
-    return buf.getvalue()
+
+    def frames():
+        for i in range(p.frames):
+            r, c = divmod(i, p.cols)
+            frame = base.copy()
+            if r:  # the rows already done, then this row up to this cell
+                frame.paste(full.crop((rx - PANEL, ry, rx - PANEL + rsize[1], ry + round(r * rk))), (rx, ry))
+            y = ry + round(r * rk)
+            x1 = round((c + 1) * rk)
+            frame.paste(full.crop((rx - PANEL, y, rx - PANEL + x1, ry + round((r + 1) * rk))), (rx, y))
+            draw = ImageDraw.Draw(frame)
+            window = [(r * sh + a * dh, c * sw + b * dw) for a in range(kh) for b in range(kw)]
+            draw_marks(draw, lx, ly, lsize, lk, highlight=window)
+            draw_marks(draw, rx, ry, rsize, rk, selected=(r, c))
+            words = f"Output cell ({r}, {c}) = {fmt(float(out[r, c]), 3)}   ·   {stride}"
+            draw.text((PANEL, height + FOOTER // 3), words, fill=INK, font=line_font, anchor="mm")
+            yield frame
+
+    return full, p.frames, frames()
 
 
 def _palette(full: Image.Image, frame: Image.Image) -> Image.Image:

@@ -1,4 +1,4 @@
-"""Exports in a real Chromium: the explorer's GIF and code downloads, Inspect's confusion matrix and metrics."""
+"""Exports in a real Chromium: the explorer's GIF, MP4 and code downloads, Inspect's confusion matrix and metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import csv
 import subprocess
 import sys
 
+import av
 from PIL import Image
 
 from tests.e2e.browser import shot, wait_idle
@@ -41,6 +42,12 @@ def test_explorer_gif_and_code_then_inspect_confusion_png(page, fake_server, con
     assert gif_path.name == "cnn-playground-convolution.gif" and gif.format == "GIF" and gif.n_frames == 36
     gif.seek(0)
     gif.convert("RGB").save(tmp_path / "first.png")
+    page.locator(".st-key-cx_mp4_make button").click()
+    _ready(page, "cx_mp4_dl", "exports-explorer-mp4")
+    mp4_path = _download(page, "cx_mp4_dl", tmp_path)
+    with av.open(str(mp4_path)) as box:
+        assert mp4_path.name == "cnn-playground-convolution.mp4" and box.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in box.decode(video=0)) == 36 + 2  # a frame a cell, the last one held
     code_path = _download(page, "cx_code_dl", tmp_path)
     assert code_path.suffix == ".py"
     compile(code_path.read_text(), str(code_path), "exec")
