@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.common import present_bar, redirect_in_any_case, setup_page
+from ui.common import present_bar, redirect_in_any_case, setup_page, warm_up
 
 redirect_in_any_case()
 if setup_page("Home", "🧠"):
@@ -36,3 +36,4 @@ st.markdown(
     "before "
     "class to check that the FashionMNIST data is found. Use the sidebar to move between pages."
 )
+warm_up()  # the engine, imported while the home page is read

@@ -3,6 +3,8 @@
 import ast
 import doctest
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,3 +49,12 @@ def test_every_engine_doctest_runs_and_holds(path):
     module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_home_page_runs_without_importing_torch():
+    """Importing torch is most of a cold start's first page (bench_explorer: `streamlit run` → first rendered
+    page); the home page runs without it, and ``ui.common.warm_up`` imports the engine once it has gone out."""
+    script = "import runpy, sys; runpy.run_path('app.py'); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -154,3 +157,19 @@ def page_for(url: object) -> str | None:
         if re.sub(r"^\d+_", "", Path(file).stem).lower() == wanted:
             return file
     return None
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Import the engine (torch, torchvision, plotly) in the background, once per server, after the home page's
+    first run: the home page needs none of it and opens in half the time, and the page a person opens next finds
+    it loaded (torch alone takes ~1.7 s on a cold start). A page opened sooner waits only for the rest."""
+    thread = threading.Thread(target=_import_engine, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_engine() -> None:
+    time.sleep(1.0)  # after the home page has gone out: the import holds Python's lock, which sending it needs too
+    for name in ("torch", "torchvision", "plotly.graph_objects", "ui.server"):
+        importlib.import_module(name)

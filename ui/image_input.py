@@ -19,9 +19,10 @@ from PIL import Image
 from playground import images
 from playground.explorer import samples
 from playground.limits import MAX_UPLOAD_MB
+from ui.browser_store import browser_store
 from ui.keys import KEEP
 from ui.matrix_editor import matrix_editor
-from ui.server import browser_store, decoded_uploads
+from ui.server import decoded_uploads
 from ui.state import browser_id
 from ui.text import plain
 

@@ -26,9 +26,9 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from ui.browser_store import browser_store
 from ui.keys import PAGES
 from ui.params import Field, decode, encode
-from ui.server import browser_store
 from ui.text import plain
 
 COOKIE = "cnn_playground_browser"
