@@ -38,6 +38,8 @@ def test_the_studio_draws_the_network_learning_while_it_trains(page, fake_server
     said = page.get_by_text("The newest run, as of its evaluation at step")
     said.wait_for(timeout=60_000)  # drawn while the run trains: the caption of a finished run says "trained"
     first = said.inner_text()
+    # In sight, as a person watching it has it: a panel scrolled away fetches no picture (test_live_panel_browser).
+    page.evaluate("() => document.querySelector('img[data-picture=network]').closest('.cnnpg-live').scrollIntoView()")
     # The live panel redraws it by itself, at the run's next evaluations (ui.live_panel).
     page.wait_for_function("t => document.querySelector('.cnnpg-note')?.textContent !== t", arg=first, timeout=60_000)
     page.wait_for_function("() => ['network', 'filters'].every(k => {"
