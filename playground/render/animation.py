@@ -224,15 +224,13 @@ def conv_animation(
     Returns:
         The GIF's bytes, looping forever.
     """
-    full, count, film = _film(stages, channel, max_frames)
+    full, film = _film(stages, channel, max_frames, on_frame)
     frames: list[Image.Image] = []
     palette = None
-    for i, frame in enumerate(film):
+    for frame in film:
         if palette is None:  # one palette for every frame, from the first: same colours, and 3× faster
             palette = _palette(full, frame)
         frames.append(frame.quantize(palette=palette, dither=Image.Dither.NONE))
-        if on_frame is not None:
-            on_frame(i + 1, count)
     buf = io.BytesIO()
     durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 3]
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
@@ -256,11 +254,11 @@ def conv_video(
     """
     import av  # (tens of MB of codecs: loaded only when a video is asked for)
 
-    _, count, film = _film(stages, channel, max_frames)
+    _, film = _film(stages, channel, max_frames, on_frame)
     buf = io.BytesIO()
     with av.open(buf, mode="w", format="mp4") as box:
         stream = None
-        for i, frame in enumerate(film):
+        for frame in film:
             if stream is None:
                 stream = box.add_stream("libx264", rate=Fraction(1000, frame_ms))
                 stream.width, stream.height = frame.width + frame.width % 2, frame.height + frame.height % 2
@@ -268,18 +266,17 @@ def conv_video(
                 stream.options = {"crf": "18"}  # text and cell edges stay sharp
             even = Image.new("RGB", (stream.width, stream.height), "white")
             even.paste(frame)
-            for _ in range(3 if i == count - 1 else 1):
-                box.mux(stream.encode(av.VideoFrame.from_image(even)))
-            if on_frame is not None:
-                on_frame(i + 1, count)
+            box.mux(stream.encode(av.VideoFrame.from_image(even)))
+        for _ in range(2):  # the last frame, held
+            box.mux(stream.encode(av.VideoFrame.from_image(even)))
         box.mux(stream.encode())  # what the encoder still holds
     return buf.getvalue()
 
 
-def _film(stages: Stages | TransposedStages, channel: int,
-          max_frames: int) -> tuple[Image.Image, int, Iterator[Image.Image]]:  # fmt: skip
-    """The filled output's panel, the number of frames, and the frames (RGB, drawn one at a time as they are asked
-    for: 400 of them at once would take hundreds of MB)."""
+def _film(stages: Stages | TransposedStages, channel: int, max_frames: int,
+          on_frame: Callable[[int, int], None] | None) -> tuple[Image.Image, Iterator[Image.Image]]:  # fmt: skip
+    """The filled output's panel, and the frames (RGB, drawn one at a time as they are asked for: 400 of them at once
+    would take hundreds of MB), calling ``on_frame(done, total)`` once the writer has taken each."""
     story = sliding(stages, channel)
     p = _plan(story, max_frames)
     (kh, kw), (sh, sw), (dh, dw) = story.kernel, story.stride, story.dilation
@@ -336,8 +333,10 @@ def _film(stages: Stages | TransposedStages, channel: int,
             words = f"Output cell ({r}, {c}) = {fmt(float(out[r, c]), 3)}   ·   {stride}"
             draw.text((PANEL, height + FOOTER // 3), words, fill=INK, font=line_font, anchor="mm")
             yield frame
+            if on_frame is not None:
+                on_frame(i + 1, p.frames)
 
-    return full, p.frames, frames()
+    return full, frames()
 
 
 def _palette(full: Image.Image, frame: Image.Image) -> Image.Image:
